@@ -1,0 +1,833 @@
+/*
+ * The fast path: valid messages, which are nearly all of them, framed and
+ * checked in one tight pass; anything unusual goes to the exact path.
+ *
+ * The exact path (lexer.c, grammar.c, ustring.c) follows QEMU's lexer,
+ * streamer and parser byte by byte, which is what gives QEMU's error texts
+ * and recovery, but costs several times jsmn.  This pass handles a message
+ * that starts with '{' or '[' as long as every byte is what a valid
+ * message has at that place: it scans string bodies 16 bytes at a time,
+ * keeps a small grammar automaton for the bytes between strings, checks
+ * numbers and keywords with a DFA, and copies the input in spans.  When a
+ * byte does not fit (a stray, a grammar error, a single quote, a limit
+ * coming near), it stops before that byte and the stream replays the
+ * message so far through the exact path, which then carries on from that
+ * byte: the bytes of that message are looked at twice, no others.
+ *
+ * A message scanned within one call gets its tokens as it is scanned,
+ * exactly as jsmn (strict, parent links) would write them for a valid
+ * message: running jsmn afterwards would cost as much again as this whole
+ * pass.  A message that spans calls is tokenized by jsmn when it closes,
+ * since between calls another stream may use a shared token array.  Then
+ * strings with escapes or non-ASCII bytes go through the exact path's
+ * validator, and duplicate keys are looked for.  A message that fails any
+ * of these is replayed whole, so its error is the exact path's.
+ */
+#include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
+#include "internal.h"
+
+/* The scan's per-byte helpers are also used by qmpk__fast_byte; inlined
+ * into both, as the scan had them before there were two callers. */
+#if defined(__GNUC__)
+#define HOT_INLINE inline __attribute__((always_inline))
+#else
+#define HOT_INLINE inline
+#endif
+
+/* What the automaton expects next (outside strings and primitives). */
+enum fexp {
+    FX_VALUE,           /* after ':' or ',' in an array */
+    FX_VALUE_OR_CLOSE,  /* after '[' */
+    FX_KEY,             /* after ',' in an object */
+    FX_KEY_OR_CLOSE,    /* after '{' */
+    FX_COLON,           /* after a key */
+    FX_NEXT,            /* after a value: ',' or a close */
+    FX_STR,             /* inside a string */
+    FX_ESC,             /* after a backslash in a string */
+    FX_PRIM,            /* inside a number or keyword */
+};
+
+_Static_assert(FX_STR == QMPK__FX_STR, "lexer.c's shortcut tests this state");
+
+/* Number and keyword DFA states (s->fprim); P_DEAD rejects. */
+enum fprim {
+    P_DEAD, P_SIGN, P_ZERO, P_INT, P_DOT, P_FRAC, P_E, P_ESIGN, P_EXP,
+    P_KW,   /* keyword: s->fkw indexes the candidate text */
+};
+
+static const char *const keywords[] = { "true", "false", "null" };
+
+#define F_KEY_STRING 1u     /* the string being scanned is a key */
+#define F_KEY_LEVELS 32     /* objects deep whose keys are fingerprinted */
+
+/* ------------------------------------------------------------------ */
+/* scanning helpers                                                     */
+
+/* Bytes of a string body that need no attention: not '"', '\\', a control
+ * byte or non-ASCII. */
+static size_t str_run(const unsigned char *p, size_t n)
+{
+    size_t i = 0;
+#ifdef __SSE2__
+    const __m128i q = _mm_set1_epi8('"'), b = _mm_set1_epi8('\\');
+    const __m128i lo = _mm_set1_epi8(0x20);
+
+    for (; i + 16 <= n; i += 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+        /* signed compare: 0x80..0xFF are negative, so below 0x20 too */
+        __m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, q), _mm_cmpeq_epi8(v, b)),
+                                 _mm_cmplt_epi8(v, lo));
+        int mask = _mm_movemask_epi8(m);
+        if (mask) {
+            return i + (size_t)__builtin_ctz((unsigned)mask);
+        }
+    }
+#endif
+    for (; i < n; i++) {
+        unsigned char c = p[i];
+        if (c == '"' || c == '\\' || c < 0x20 || c >= 0x80) {
+            break;
+        }
+    }
+    return i;
+}
+
+/* A run of whitespace (pretty-printed input is nearly half indentation). */
+static size_t ws_run(const unsigned char *p, size_t n)
+{
+    size_t i = 0;
+#ifdef __SSE2__
+    const __m128i sp = _mm_set1_epi8(' '), nl = _mm_set1_epi8('\n');
+    const __m128i cr = _mm_set1_epi8('\r'), tab = _mm_set1_epi8('\t');
+
+    for (; i + 16 <= n; i += 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+        __m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, sp), _mm_cmpeq_epi8(v, nl)),
+                                 _mm_or_si128(_mm_cmpeq_epi8(v, cr), _mm_cmpeq_epi8(v, tab)));
+        unsigned mask = ~(unsigned)_mm_movemask_epi8(m) & 0xFFFFu;
+        if (mask) {
+            return i + (size_t)__builtin_ctz(mask);
+        }
+    }
+#endif
+    while (i < n && (p[i] == ' ' || p[i] == '\n' || p[i] == '\r' || p[i] == '\t')) {
+        i++;
+    }
+    return i;
+}
+
+/* The escapes jsmn takes (QEMU's \' needs the exact path's image). */
+static bool std_escape(unsigned char c)
+{
+    switch (c) {
+    case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't': case 'u':
+        return true;
+    default:
+        return false;
+    }
+}
+
+static bool is_ws(unsigned char c)
+{
+    return c == ' ' || c == '\n' || c == '\r' || c == '\t';
+}
+
+static uint8_t prim_start(unsigned char c, uint8_t *kw)
+{
+    switch (c) {
+    case '-': return P_SIGN;
+    case '0': return P_ZERO;
+    case 't': *kw = 0; return P_KW;
+    case 'f': *kw = 1; return P_KW;
+    case 'n': *kw = 2; return P_KW;
+    default: return (c >= '1' && c <= '9') ? P_INT : P_DEAD;
+    }
+}
+
+/* One more byte of a number; QEMU allows no exponent right after a lone 0. */
+static HOT_INLINE uint8_t num_next(uint8_t st, unsigned char c, bool rfc)
+{
+    bool d = c >= '0' && c <= '9', e = c == 'e' || c == 'E';
+
+    switch (st) {
+    case P_SIGN: return c == '0' ? P_ZERO : d ? P_INT : P_DEAD;
+    case P_ZERO: return c == '.' ? P_DOT : (e && rfc) ? P_E : P_DEAD;
+    case P_INT: return d ? P_INT : c == '.' ? P_DOT : e ? P_E : P_DEAD;
+    case P_DOT: return d ? P_FRAC : P_DEAD;
+    case P_FRAC: return d ? P_FRAC : e ? P_E : P_DEAD;
+    case P_E: return (c == '+' || c == '-') ? P_ESIGN : d ? P_EXP : P_DEAD;
+    case P_ESIGN: return d ? P_EXP : P_DEAD;
+    case P_EXP: return d ? P_EXP : P_DEAD;
+    default: return P_DEAD;
+    }
+}
+
+static bool prim_byte(unsigned char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || c == '-' || c == '+'
+        || c == '.' || c == 'E';
+}
+
+static bool prim_complete(const qmpk_stream_t *s)
+{
+    switch (s->fprim) {
+    case P_ZERO: case P_INT: case P_FRAC: case P_EXP:
+        return true;
+    case P_KW:
+        return keywords[s->fkw][s->fkwpos] == '\0';
+    default:
+        return false;
+    }
+}
+
+static HOT_INLINE bool prim_step(qmpk_stream_t *s, unsigned char c)
+{
+    if (s->fprim == P_KW) {
+        if (keywords[s->fkw][s->fkwpos] != (char)c) {
+            return false;
+        }
+        s->fkwpos++;
+        return true;
+    }
+    s->fprim = num_next(s->fprim, c, s->cfg.dialect == QMPK_DIALECT_RFC);
+    return s->fprim != P_DEAD;
+}
+
+/* ------------------------------------------------------------------ */
+/* the feed's shortcut for small chunks                                 */
+
+/*
+ * The bytes that the state the scan stopped in takes without changing:
+ * 1-byte chunks are mostly these, and the feed appends them without a call
+ * (a string body, indentation, a number's digits).
+ */
+static uint8_t hot_classes(const qmpk_stream_t *s)
+{
+    if (s->fexp < FX_STR) {
+        return QMPK__HOT_WS;
+    }
+    if (s->fexp == FX_STR) {
+        return QMPK__HOT_STR;
+    }
+    if (s->fexp == FX_PRIM
+        && (s->fprim == P_INT || s->fprim == P_FRAC || s->fprim == P_EXP)) {
+        return QMPK__HOT_DIGIT;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* the automaton                                                        */
+
+static bool top_is_object(const qmpk_stream_t *s)
+{
+    return s->gstack[s->gdepth - 1] != 0;
+}
+
+static bool push(qmpk_stream_t *s, bool object)
+{
+    if (s->gdepth + 1 > s->cfg.max_depth) {
+        return false;   /* the exact path reports the limit */
+    }
+    if (object && s->gdepth < F_KEY_LEVELS) {
+        s->fkeys[s->gdepth] = 0;
+        s->fkeys_late[s->gdepth] = 0;
+        s->fnkeys[s->gdepth] = 0;
+    }
+    s->gstack[s->gdepth++] = object;
+    s->fexp = object ? FX_KEY_OR_CLOSE : FX_VALUE_OR_CLOSE;
+    return true;
+}
+
+/* Room for one more jsmn token (else the exact path reports capacity). */
+static bool count_value(qmpk_stream_t *s)
+{
+    return ++s->values <= s->cfg.tok_count;
+}
+
+/* ------------------------------------------------------------------ */
+/* tokens as jsmn writes them (jsmn_parse in strict mode, parent links) */
+
+/* A new value token; count_value() has made room for it.  jsmn counts a
+ * value in its parent's size (a key's size is its one value). */
+static void tok_open(qmpk_stream_t *s, jsmntype_t type, size_t start)
+{
+    jsmntok_t *t = &s->cfg.tok[s->values - 1];
+
+    t->type = type;
+    t->start = (int)start;
+    t->end = -1;
+    t->size = 0;
+    t->parent = s->ftoksuper;
+    if (s->ftoksuper >= 0) {
+        s->cfg.tok[s->ftoksuper].size++;
+    }
+}
+
+/* The string or primitive being scanned, which is always the last token,
+ * ends at buffer offset end. */
+static void tok_end_last(qmpk_stream_t *s, size_t end)
+{
+    s->cfg.tok[s->values - 1].end = (int)end;
+}
+
+/* '}' or ']' at pos: after a member jsmn's toksuper is its key. */
+static void tok_close(qmpk_stream_t *s, size_t pos)
+{
+    jsmntok_t *tok = s->cfg.tok;
+    int c = s->ftoksuper;
+
+    if (tok[c].type == JSMN_STRING) {
+        c = tok[c].parent;
+    }
+    tok[c].end = (int)pos + 1;
+    s->ftoksuper = tok[c].parent;
+}
+
+static bool close_container(qmpk_stream_t *s, bool object)
+{
+    bool can = s->fexp == FX_NEXT
+            || (object ? s->fexp == FX_KEY_OR_CLOSE : s->fexp == FX_VALUE_OR_CLOSE);
+
+    if (!can || top_is_object(s) != object) {
+        return false;
+    }
+    s->gdepth--;
+    s->fexp = FX_NEXT;
+    return true;
+}
+
+static bool open_value(qmpk_stream_t *s, jsmntype_t type, size_t pos)
+{
+    if (!count_value(s)) {
+        return false;
+    }
+    if (s->fdirect) {
+        tok_open(s, type, pos);
+    }
+    return true;
+}
+
+static bool expects_value(const qmpk_stream_t *s)
+{
+    return s->fexp == FX_VALUE || s->fexp == FX_VALUE_OR_CLOSE;
+}
+
+/* A byte between strings and primitives, at buffer offset pos.  Returns
+ * false to bail. */
+static HOT_INLINE bool structural(qmpk_stream_t *s, unsigned char c, size_t pos)
+{
+    switch (c) {
+    case '"':
+        if (expects_value(s)) {
+            s->fkey = 0;
+        } else if (s->fexp == FX_KEY || s->fexp == FX_KEY_OR_CLOSE) {
+            s->fkey = F_KEY_STRING;
+            s->fkey_start = pos + 1;
+        } else {
+            return false;
+        }
+        s->fexp = FX_STR;
+        return open_value(s, JSMN_STRING, pos + 1);
+    case '{':
+    case '[': {
+        int parent = s->ftoksuper;
+        if (!expects_value(s) || !open_value(s, c == '{' ? JSMN_OBJECT : JSMN_ARRAY, pos)) {
+            return false;
+        }
+        s->ftoksuper = (int)s->values - 1;
+        if (!push(s, c == '{')) {
+            s->ftoksuper = parent;
+            return false;
+        }
+        return true;
+    }
+    case '}':
+    case ']':
+        if (!close_container(s, c == '}')) {
+            return false;
+        }
+        if (s->fdirect) {
+            tok_close(s, pos);
+        }
+        return true;
+    case ',':
+        if (s->fexp != FX_NEXT) {
+            return false;
+        }
+        if (top_is_object(s)) {
+            s->fexp = FX_KEY;
+            if (s->fdirect) {
+                s->ftoksuper = s->cfg.tok[s->ftoksuper].parent;
+            }
+        } else {
+            s->fexp = FX_VALUE;
+        }
+        return true;
+    case ':':
+        if (s->fexp != FX_COLON) {
+            return false;
+        }
+        s->fexp = FX_VALUE;
+        s->ftoksuper = (int)s->values - 1;
+        return true;
+    default:
+        if (!expects_value(s) || (s->fprim = prim_start(c, &s->fkw)) == P_DEAD) {
+            return false;
+        }
+        s->fkwpos = 1;
+        s->fexp = FX_PRIM;
+        return open_value(s, JSMN_PRIMITIVE, pos);
+    }
+}
+
+#define F_KEYS_KEPT 8       /* keys per object kept for exact comparison */
+
+static unsigned char byte_at(const qmpk_stream_t *s, const unsigned char *chunk, size_t q)
+{
+    return q < s->len ? (unsigned char)s->cfg.buf[q] : chunk[q - s->len];
+}
+
+/* Is the key at [start, start + len) equal, byte for byte, to a kept key
+ * of the same object?  Only asked when fingerprints collide. */
+static bool kept_key_equal(const qmpk_stream_t *s, const unsigned char *chunk,
+                           unsigned level, size_t start, size_t len)
+{
+    unsigned kept = s->fnkeys[level];
+
+    for (unsigned k = 0; k < kept; k++) {
+        size_t o = s->fkeypos[level][k][0], j = 0;
+        if (s->fkeypos[level][k][1] != len) {
+            continue;
+        }
+        while (j < len && byte_at(s, chunk, o + j) == byte_at(s, chunk, start + j)) {
+            j++;
+        }
+        if (j == len) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* A key's fingerprint bit: its length, first and last byte. */
+static uint64_t key_bit(const qmpk_stream_t *s, const unsigned char *chunk,
+                        size_t start, size_t len)
+{
+    unsigned h = (unsigned)len * 0x9E3779B1u, first, last;
+
+    if (len == 0) {
+        return 1;
+    }
+    if (start >= s->len) {      /* the key lies in this chunk: no per-byte test */
+        first = chunk[start - s->len];
+        last = chunk[start - s->len + len - 1];
+    } else {
+        first = byte_at(s, chunk, start);
+        last = byte_at(s, chunk, start + len - 1);
+    }
+    h += first * 0x85EBCA77u + last * 0xC2B2AE3Du;
+    return (uint64_t)1 << (h >> 26);
+}
+
+/*
+ * A key closed at buffer offset end.  Duplicates are rare, so each object
+ * keeps a 64-bit set of key fingerprints and compares bytes only when a
+ * fingerprint repeats.  Keys past the first F_KEYS_KEPT are not kept, only
+ * their bits (fkeys_late): a repeat of one of those, a real duplicate, an
+ * object deeper than the sets go, or escapes anywhere (equal keys can
+ * differ in bytes) leave the decision to the full check after the scan,
+ * which finds the duplicate and hands the message to the exact path.
+ */
+static HOT_INLINE void fingerprint_key(qmpk_stream_t *s, const unsigned char *chunk,
+                                       size_t end)
+{
+    size_t start = s->fkey_start, len = end - start;
+    unsigned level = s->gdepth - 1;
+    uint64_t bit;
+
+    if (level >= F_KEY_LEVELS) {
+        s->fneed_dup = 1;
+        return;
+    }
+    bit = key_bit(s, chunk, start, len);
+    if ((s->fkeys[level] & bit)
+        && ((s->fkeys_late[level] & bit) || kept_key_equal(s, chunk, level, start, len))) {
+        s->fneed_dup = 1;
+    }
+    s->fkeys[level] |= bit;
+    if (s->fnkeys[level] < F_KEYS_KEPT) {
+        s->fkeypos[level][s->fnkeys[level]][0] = (uint32_t)start;
+        s->fkeypos[level][s->fnkeys[level]][1] = (uint32_t)len;
+        s->fnkeys[level]++;
+    } else {
+        s->fkeys_late[level] |= bit;
+    }
+}
+
+/* Inside a string at chunk[at]: returns bytes used, or SIZE_MAX to bail. */
+static HOT_INLINE size_t in_string(qmpk_stream_t *s, const unsigned char *chunk, size_t at,
+                                   size_t n)
+{
+    const unsigned char *p = chunk + at;
+    size_t i = str_run(p, n);
+    unsigned char c;
+
+    if (i == n) {
+        return i;
+    }
+    c = p[i];
+    if (c == '"') {
+        if (s->fkey) {
+            fingerprint_key(s, chunk, s->len + at + i);
+        }
+        if (s->fdirect) {
+            tok_end_last(s, s->len + at + i);
+        }
+        s->fexp = s->fkey ? FX_COLON : FX_NEXT;
+    } else if (c == '\\') {
+        s->fhas_escape = 1;
+        s->fexp = FX_ESC;
+    } else if (c >= 0x80 && c <= 0xFD) {
+        s->fhas_high = 1;
+    } else {
+        return SIZE_MAX;    /* control byte, 0xFE, 0xFF: a stray */
+    }
+    return i + 1;
+}
+
+/* The end of a call that leaves the message open. */
+static int scan_more(qmpk_stream_t *s)
+{
+    s->fhot = hot_classes(s);
+    if (!(s->cfg.flags & QMPK_STREAM_OWN_TOKENS)) {
+        s->fdirect = 0;     /* the next call may find the token array reused */
+    }
+    return QMPK__FAST_MORE;
+}
+
+/*
+ * Scan up to n bytes of the current message.  Returns the bytes consumed;
+ * *state tells whether the message completed (QMPK__FAST_DONE), must go
+ * to the exact path from byte `return value` on (QMPK__FAST_BAIL), or
+ * continues in the next chunk (QMPK__FAST_MORE).
+ */
+size_t qmpk__fast_scan(qmpk_stream_t *s, const unsigned char *p, size_t n,
+                       size_t budget, int *state)
+{
+    size_t i = 0, lim = n < budget ? n : budget;
+
+    *state = QMPK__FAST_BAIL;
+    s->fhot = 0;
+    while (i < lim) {
+        unsigned char c = p[i];
+        size_t k;
+
+        if (s->fexp < FX_STR) {     /* between tokens */
+            if (is_ws(c)) {
+                i++;
+                if (i < lim && is_ws(p[i])) {   /* indentation, not ", " */
+                    i += ws_run(p + i, lim - i);
+                }
+                continue;
+            }
+            if (!structural(s, c, s->len + i)) {
+                return i;
+            }
+            i++;
+            if (s->fexp == FX_STR) {
+                if (i == lim) {
+                    break;
+                }
+                c = p[i];   /* a string body follows at once */
+            } else if (s->gdepth == 0) {
+                *state = QMPK__FAST_DONE;
+                return i;
+            } else {
+                if (s->fexp != FX_PRIM && i < lim && p[i] == ' ') {   /* ", " and ": " */
+                    i++;
+                }
+                continue;
+            }
+        }
+        switch (s->fexp) {
+        case FX_STR:
+            k = in_string(s, p, i, lim - i);
+            if (k == SIZE_MAX) {
+                return i + str_run(p + i, lim - i);
+            }
+            i += k;
+            continue;
+        case FX_ESC:
+            if (!std_escape(c)) {
+                return i;   /* \' and the like: jsmn could not tokenize it */
+            }
+            s->fexp = FX_STR;
+            i++;
+            continue;
+        default:    /* FX_PRIM */
+            if (prim_byte(c)) {
+                if (!prim_step(s, c)) {
+                    return i;
+                }
+                i++;
+                continue;
+            }
+            if (!prim_complete(s)) {
+                return i;
+            }
+            if (s->fdirect) {
+                tok_end_last(s, s->len + i);
+            }
+            s->fexp = FX_NEXT;  /* c is looked at next round */
+            continue;
+        }
+    }
+    if (lim < n) {
+        *state = QMPK__FAST_BAIL;
+        return i;
+    }
+    *state = scan_more(s);
+    return i;
+}
+
+/*
+ * qmpk__fast_scan of one byte, for 1-byte chunks: the same automaton
+ * without the loop and the runs, which cost more than the byte's work.
+ * The byte is already at buf[len] (there is room), so that the scan reads
+ * a key it closes from the buffer alone.  One function per kind of state,
+ * each small enough to keep its work in registers, all with
+ * qmpk_stream_feed's arguments (len is 1) so that each call is a jump.
+ * s->fhot is set by scan_more(), or cleared where the message ends or goes
+ * to the exact path (lexer.c).
+ */
+#if defined(__GNUC__)
+#define FEED_BYTE_STEP static __attribute__((noinline))
+#else
+#define FEED_BYTE_STEP static
+#endif
+
+/* A byte between tokens, or the one after a number or keyword. */
+static HOT_INLINE int byte_between(qmpk_stream_t *s, unsigned char c, size_t pos)
+{
+    if (is_ws(c)) {
+        return scan_more(s);
+    }
+    if (!structural(s, c, pos)) {
+        return QMPK__FAST_BAIL;
+    }
+    return s->fexp != FX_STR && s->gdepth == 0 ? QMPK__FAST_DONE : scan_more(s);
+}
+
+/* The byte at buf[len] is the message's, or the exact path takes over. */
+static HOT_INLINE qmpk_feed_t byte_done(qmpk_stream_t *s, const unsigned char *p, int state,
+                                        size_t *consumed, qmpk_msg_t *msg, qmpk_error_t *err)
+{
+    if (state != QMPK__FAST_MORE) {
+        return qmpk__fast_byte_ended(s, p, state, consumed, msg, err);
+    }
+    s->len++;
+    s->offset++;
+    *consumed = 1;
+    return QMPK_FEED_MORE;
+}
+
+FEED_BYTE_STEP qmpk_feed_t feed_between(qmpk_stream_t *s, const unsigned char *p, size_t len,
+                                        size_t *consumed, qmpk_msg_t *msg, qmpk_error_t *err)
+{
+    (void)len;
+    return byte_done(s, p, byte_between(s, p[0], s->len), consumed, msg, err);
+}
+
+FEED_BYTE_STEP qmpk_feed_t feed_string(qmpk_stream_t *s, const unsigned char *p, size_t len,
+                                       size_t *consumed, qmpk_msg_t *msg, qmpk_error_t *err)
+{
+    const unsigned char *chunk = (const unsigned char *)s->cfg.buf + s->len;
+    int state;
+
+    (void)len;
+    state = in_string(s, chunk, 0, 1) == SIZE_MAX ? QMPK__FAST_BAIL : scan_more(s);
+    return byte_done(s, p, state, consumed, msg, err);
+}
+
+/* After a backslash, or in a number or keyword. */
+static int byte_other(qmpk_stream_t *s, unsigned char c, size_t pos)
+{
+    if (s->fexp == FX_ESC) {
+        if (!std_escape(c)) {
+            return QMPK__FAST_BAIL;
+        }
+        s->fexp = FX_STR;
+        return scan_more(s);
+    }
+    if (prim_byte(c)) {
+        return prim_step(s, c) ? scan_more(s) : QMPK__FAST_BAIL;
+    }
+    if (!prim_complete(s)) {
+        return QMPK__FAST_BAIL;
+    }
+    if (s->fdirect) {
+        tok_end_last(s, pos);
+    }
+    s->fexp = FX_NEXT;
+    return byte_between(s, c, pos);     /* c follows the primitive */
+}
+
+FEED_BYTE_STEP qmpk_feed_t feed_other(qmpk_stream_t *s, const unsigned char *p, size_t len,
+                                      size_t *consumed, qmpk_msg_t *msg, qmpk_error_t *err)
+{
+    (void)len;
+    return byte_done(s, p, byte_other(s, p[0], s->len), consumed, msg, err);
+}
+
+/* A 1-byte chunk of a fast message with room for the byte. */
+qmpk_feed_t qmpk__fast_feed_byte(qmpk_stream_t *s, const unsigned char *p, size_t len,
+                                 size_t *consumed, qmpk_msg_t *msg, qmpk_error_t *err)
+{
+    (void)len;  /* 1: qmpk_stream_feed's arguments, so that its call is a jump */
+    s->cfg.buf[s->len] = (char)p[0];
+    if (s->fexp < FX_STR) {
+        return feed_between(s, p, len, consumed, msg, err);
+    }
+    if (s->fexp == FX_STR) {
+        return feed_string(s, p, len, consumed, msg, err);
+    }
+    return feed_other(s, p, len, consumed, msg, err);
+}
+
+/* Start a message at its opening '{' or '['. */
+void qmpk__fast_begin(qmpk_stream_t *s)
+{
+    s->gdepth = 0;
+    s->fexp = FX_VALUE;
+    s->fhas_escape = 0;
+    s->fhas_high = 0;
+    s->fneed_dup = 0;
+    s->values = 0;
+    s->fdirect = 1;
+    s->ftoksuper = -1;
+    s->fhot = 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* after the message closed                                             */
+
+/* Escapes and UTF-8 of every string, through the exact validator. */
+static bool strings_valid(qmpk_stream_t *s, const jsmntok_t *tok, int n)
+{
+    const char *js = s->cfg.buf;
+
+    for (int t = 0; t < n; t++) {
+        if (tok[t].type != JSMN_STRING) {
+            continue;
+        }
+        qmpk__str_begin(s, (size_t)tok[t].start);
+        for (int i = tok[t].start; i < tok[t].end; i++) {
+            qmpk__str_byte(s, (unsigned char)js[i], (size_t)i);
+        }
+        qmpk__str_end(s, (size_t)tok[t].end);
+        if (s->serr != QMPK_E_OK) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static bool same_raw_key(const char *js, const jsmntok_t *a, const jsmntok_t *b)
+{
+    int la = a->end - a->start;
+    return la == b->end - b->start && memcmp(js + a->start, js + b->start, (size_t)la) == 0;
+}
+
+/* Pairwise up to this many members: a length compare mostly settles a
+ * pair of raw keys, while the sort costs about 1000 instructions a key.
+ * Keys with escapes compare through their decoded text, so fewer. */
+#define FAST_DUP_KEYS 32
+#define FAST_DUP_KEYS_ESC 8
+#define FAST_DUP_DEPTH 32   /* objects tracked on the open path */
+
+/*
+ * Duplicate keys.  Walking the tokens in order, the objects on the open
+ * path keep their first few keys; a key is compared with its object's
+ * earlier ones.  An object with more members, or deeper than the walk
+ * tracks, gets the exact path's sorting check.
+ */
+static bool no_duplicates(qmpk_stream_t *s, jsmntok_t *tok, int n)
+{
+    struct open { int obj; int nkeys; int keys[FAST_DUP_KEYS]; } path[FAST_DUP_DEPTH];
+    int depth = 0;
+    size_t at = 0;
+    bool plain = !s->fhas_escape;
+    int pairwise = plain ? FAST_DUP_KEYS : FAST_DUP_KEYS_ESC;
+
+    for (int t = 0; t < n; t++) {
+        int p, d;
+        if (tok[t].type == JSMN_OBJECT) {
+            while (depth > 0 && tok[path[depth - 1].obj].end <= tok[t].start) {
+                depth--;    /* closed before this object began */
+            }
+            if (depth < FAST_DUP_DEPTH && tok[t].size <= pairwise) {
+                path[depth].obj = t;
+                path[depth++].nkeys = 0;
+            } else if (tok[t].size > 1
+                       && qmpk__first_duplicate_in(s->cfg.buf, tok, n, t, &at) != SIZE_MAX) {
+                return false;
+            }
+            continue;
+        }
+        if (tok[t].type != JSMN_STRING || tok[p = tok[t].parent].type != JSMN_OBJECT) {
+            continue;   /* not a key */
+        }
+        /* objects on the path opened after p and still there have closed */
+        while (depth > 0 && path[depth - 1].obj > p) {
+            depth--;
+        }
+        if (depth == 0 || path[depth - 1].obj != p) {
+            continue;   /* p is checked by sorting */
+        }
+        d = depth - 1;
+        for (int j = 0; j < path[d].nkeys; j++) {
+            int k = path[d].keys[j];
+            if (plain ? same_raw_key(s->cfg.buf, &tok[k], &tok[t])
+                      : qmpk__key_cmp_text(s->cfg.buf, tok, k, t) == 0) {
+                return false;
+            }
+        }
+        path[d].keys[path[d].nkeys++] = t;
+    }
+    return true;
+}
+
+/* Only what the fingerprints could not clear gets looked at. */
+static bool no_duplicates_suspected(qmpk_stream_t *s, int n)
+{
+    if (s->fneed_dup || s->fhas_escape) {
+        return no_duplicates(s, s->cfg.tok, n);
+    }
+    return true;
+}
+
+/* The message in buf[0..len) closed: tokenize and check what the scan
+ * could not.  False sends it to the exact path. */
+bool qmpk__fast_finish(qmpk_stream_t *s, size_t len, int *ntok)
+{
+    unsigned used = s->values;
+
+    if (s->fdirect) {
+        s->cfg.buf[len] = ' ';  /* as qmpk__jsmn leaves it */
+    } else if (qmpk__jsmn(s->cfg.buf, len, s->cfg.tok, s->cfg.tok_count, &used) < 0) {
+        return false;
+    }
+    if ((s->fhas_escape || s->fhas_high) && !strings_valid(s, s->cfg.tok, (int)used)) {
+        return false;
+    }
+    if (s->cfg.dialect == QMPK_DIALECT_QEMU && !no_duplicates_suspected(s, (int)used)) {
+        return false;
+    }
+    *ntok = (int)used;
+    return true;
+}

@@ -1,0 +1,84 @@
+/* Internal declarations shared by the parser's layers; never installed. */
+#ifndef QMPK_PARSER_INTERNAL_H
+#define QMPK_PARSER_INTERNAL_H
+
+#include "qmpkit/parser.h"
+
+/* Lexer token types handed from the framer to the streamer and grammar,
+ * as in QEMU's json-parser-int.h. */
+typedef enum qmpk_tok {
+    QMPK_TOK_LCURLY, QMPK_TOK_RCURLY, QMPK_TOK_LSQUARE, QMPK_TOK_RSQUARE,
+    QMPK_TOK_COLON, QMPK_TOK_COMMA, QMPK_TOK_STRING, QMPK_TOK_INTEGER,
+    QMPK_TOK_FLOAT, QMPK_TOK_KEYWORD,
+} qmpk_tok_t;
+
+/* Image bytes standing for wire bytes jsmn cannot take (see qmpk_msg). */
+#define QMPK_IMG_DQUOTE 0x01   /* raw '"' inside a single-quoted string */
+#define QMPK_IMG_ESCAPE 0x02   /* the backslash of a \' escape */
+
+/* Code point sentinel for "invalid" from the UTF-8 decoder. */
+#define QMPK_CP_INVALID (-1)
+
+/* grammar.c: token-order grammar automaton, first error wins */
+void qmpk__grammar_reset(qmpk_stream_t *s);
+void qmpk__grammar_token(qmpk_stream_t *s, qmpk_tok_t t, size_t start, size_t len);
+void qmpk__grammar_set_error(qmpk_stream_t *s, qmpk_errno_t e, size_t at,
+                             size_t arg, size_t arg_len);
+
+/* ustring.c: incremental string-content validation (escapes, UTF-8) */
+void qmpk__str_begin(qmpk_stream_t *s, size_t start);
+void qmpk__str_byte(qmpk_stream_t *s, unsigned char c, size_t pos);
+void qmpk__str_end(qmpk_stream_t *s, size_t pos);
+/* Decode one wire/image code point of a valid string body at *p (< end);
+ * advances *p.  Handles escapes, surrogate pairs, image markers. */
+int32_t qmpk__str_next(const char **p, const char *end);
+/* QEMU's mod_utf8_codepoint(): decode raw bytes, -1 when invalid; *len gets
+ * the bytes consumed, as QEMU's end pointer advances. */
+int32_t qmpk__utf8_decode(const unsigned char *s, size_t n, size_t *len);
+bool qmpk__cp_valid_qemu(int32_t cp);
+/* Standard UTF-8 of a code point, U+0000 as one 0x00 byte. */
+size_t qmpk__utf8_encode(int32_t cp, char out[4]);
+
+/* tokenize.c: jsmn (the one translation unit that compiles it) */
+int qmpk__jsmn(char *buf, size_t len, jsmntok_t *tok, unsigned ntok,
+               unsigned *used);
+void qmpk__image(char *buf, size_t len);
+/* Byte position at which QEMU would report a duplicate key (end of the
+ * second pair's value), or SIZE_MAX; *key_at gets the second key's start. */
+size_t qmpk__first_duplicate(const char *js, jsmntok_t *tok, int n,
+                             size_t *key_at);
+
+/* fast.c: the fast path for valid messages */
+enum { QMPK__FAST_MORE, QMPK__FAST_DONE, QMPK__FAST_BAIL };
+/* The fast path's "inside a string" state, for the feed loop's shortcut. */
+#define QMPK__FX_STR 6
+/* Byte classes for s->fhot: a byte of the class the state allows is only
+ * appended to the message (qmpk_stream_feed's shortcut for small chunks). */
+#define QMPK__HOT_STR 1u    /* plain string byte: not '"', '\\', control, non-ASCII */
+#define QMPK__HOT_WS 2u     /* whitespace between tokens */
+#define QMPK__HOT_DIGIT 4u  /* digit inside a number's digit run */
+void qmpk__fast_begin(qmpk_stream_t *s);
+size_t qmpk__fast_scan(qmpk_stream_t *s, const unsigned char *p, size_t n,
+                       size_t budget, int *state);
+/* qmpk_stream_feed of a 1-byte chunk p of a fast message with room for
+ * the byte: one step of the scan (fast.c), and when that ends the message
+ * or the fast path, the rest of the work (lexer.c). */
+qmpk_feed_t qmpk__fast_feed_byte(qmpk_stream_t *s, const unsigned char *p, size_t len,
+                                 size_t *consumed, qmpk_msg_t *msg, qmpk_error_t *err);
+qmpk_feed_t qmpk__fast_byte_ended(qmpk_stream_t *s, const unsigned char *p, int state,
+                                  size_t *consumed, qmpk_msg_t *msg, qmpk_error_t *err);
+bool qmpk__fast_finish(qmpk_stream_t *s, size_t len, int *ntok);
+/* The earliest duplicate of one object (see qmpk__first_duplicate). */
+size_t qmpk__first_duplicate_in(const char *js, jsmntok_t *tok, int n, int obj,
+                                size_t *key_at);
+
+/* members.c: member iteration helpers shared by view, classify, writer */
+int qmpk__skip(const qmpk_msg_t *m, int t);
+typedef int (*qmpk_key_cmp_fn)(const char *js, const jsmntok_t *tok, int a, int b);
+int qmpk__sort_keys(const char *js, jsmntok_t *tok, int ntok, int obj,
+                    qmpk_key_cmp_fn cmp);
+void qmpk__unsort_keys(jsmntok_t *tok, int head);
+int qmpk__key_cmp_text(const char *js, const jsmntok_t *tok, int a, int b);
+unsigned qmpk__key_bucket(const char *js, const jsmntok_t *tok, int k);
+
+#endif
