@@ -8,9 +8,10 @@
  * per execution; docs/notes/fuzz-needs.md asks for an in-memory entry
  * point).  Oracles:
  * no crash, leak or undefined behaviour (sanitizers); every loaded case is
- * well formed (an id, at least one monitor, each step on a monitor in
- * range, SEND steps with their decoded bytes, patterns present where the
- * step kind needs them); cf_decode_bytes() on each line of the input
+ * well formed (an id, at least one monitor, each step of a known kind on a
+ * monitor in range, SEND steps with their decoded bytes, patterns present
+ * where the step kind needs them, and when the file loaded cleanly, pause
+ * and quiet lengths within 1..CF_PAUSE_MAX_MS); cf_decode_bytes() on each line of the input
  * either fails with a message or gives bytes, and never both.
  */
 #include "fuzz_util.h"
@@ -20,7 +21,8 @@
 
 #include "conform.h"
 
-static void check_case(const cf_case_t *c)
+/* ok: the suite loaded without a complaint, so every value is in range too */
+static void check_case(const cf_case_t *c, bool ok)
 {
     FUZZ_CHECK(c->id != NULL && c->nmon >= 1 && c->nsteps >= 0);
     FUZZ_CHECK(c->level >= CF_MUST && c->level <= CF_INFO);
@@ -28,7 +30,10 @@ static void check_case(const cf_case_t *c)
     for (int i = 0; i < c->nsteps; i++) {
         const cf_step_t *st = &c->steps[i];
         FUZZ_CHECK(st->mon >= 0 && st->mon < c->nmon);
-        FUZZ_CHECK(st->kind >= CF_SEND && st->kind <= CF_EOF);
+        FUZZ_CHECK(st->kind >= CF_SEND && st->kind <= CF_QUIET);
+        if (ok && (st->kind == CF_PAUSE || st->kind == CF_QUIET)) {
+            FUZZ_CHECK(st->timeout_ms >= 1 && st->timeout_ms <= CF_PAUSE_MAX_MS);
+        }
         if (st->kind == CF_SEND) {
             FUZZ_CHECK(st->bytes != NULL || st->nbytes == 0);
         }
@@ -105,10 +110,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* stderr would fill with the reader's complaints about bad files */
     FILE *saved = stderr;
     stderr = devnull;
-    cf_suite_load(&suite, path);
+    bool ok = cf_suite_load(&suite, path);
     stderr = saved;
     for (int i = 0; i < suite.ncases; i++) {
-        check_case(suite.cases[i]);
+        check_case(suite.cases[i], ok);
     }
     cf_suite_free(&suite);
     decode_lines(data, size);
