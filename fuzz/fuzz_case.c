@@ -11,8 +11,9 @@
  * well formed (an id, at least one monitor, each step of a known kind on a
  * monitor in range, SEND steps with their decoded bytes, patterns present
  * where the step kind needs them, and when the file loaded cleanly, pause
- * and quiet lengths within 1..CF_PAUSE_MAX_MS); cf_decode_bytes() on each line of the input
- * either fails with a message or gives bytes, and never both.
+ * and quiet lengths within 1..CF_PAUSE_MAX_MS); cf_decode_bytes() on each
+ * line of the input either fails with a message or gives bytes within its
+ * room, never both.
  */
 #include "fuzz_util.h"
 
@@ -50,6 +51,7 @@ static void decode_lines(const uint8_t *data, size_t size)
 {
     char *text = malloc(size + 1), *p, *nl;
     char err[128];
+    size_t left = CF_DECODED_MAX_BYTES;     /* one budget for all lines, as the reader has */
 
     FUZZ_CHECK(text != NULL);
     memcpy(text, data, size);
@@ -62,8 +64,11 @@ static void decode_lines(const uint8_t *data, size_t size)
         }
         *nl = '\0';
         err[0] = '\0';
-        if (!cf_decode_bytes(p, &out, err, sizeof(err))) {
+        if (!cf_decode_bytes(p, left, &out, err, sizeof(err))) {
             FUZZ_CHECK(err[0] != '\0');
+        } else {
+            FUZZ_CHECK(out.len <= left);
+            left -= out.len;
         }
         cf_buf_free(&out);
     }

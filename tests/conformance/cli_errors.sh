@@ -42,6 +42,22 @@ expect "--exec that crashes at once" 'server exited before creating .*\(died of 
 expect "--exec without {socket}" 'has no \{socket\} placeholder' server --exec 'true' $one
 expect "malformed case file" 'bad.qmpt:4: expected JSON' server --exec 'true {socket}' --suite "$dir/bad.qmpt"
 expect "malformed case file (list)" 'bad.qmpt:4: expected JSON' list --suite "$dir/bad.qmpt"
+# CF_DECODED_MAX_BYTES (64 MiB: the 67108849 x, the y and the 14 bytes of
+# the pattern) at N: loads; at N+1, and for nested
+# repetitions asking for 4 GiB, a clear error before anything is allocated
+printf '# 1.1-01 big\nrequirement: MUST x\n-> \\*67108849{x}\n-> y\n<- {"return": {}}\n' > "$dir/n.qmpt"
+printf '# 1.1-01 big\nrequirement: MUST x\n-> \\*67108849{x}\n-> yz\n<- {"return": {}}\n' > "$dir/n1.qmpt"
+printf '# 1.1-01 bomb\nrequirement: MUST x\n-> \\*65536{\\*65536{x}}\n' > "$dir/bomb.qmpt"
+if timeout 60 "$qc" list --suite "$dir/n.qmpt" > /dev/null 2>&1; then
+    pass=$((pass + 1))
+else
+    fail=$((fail + 1))
+    echo "FAIL a suite decoding to exactly CF_DECODED_MAX_BYTES did not load"
+fi
+expect "suite decoding past its bound" "n1.qmpt:5: the line decodes to more than the 13 bytes left of the suite's bound \\(CF_DECODED_MAX_BYTES, 64 MiB\\)" \
+    list --suite "$dir/n1.qmpt"
+expect "nested repetition bomb" "bomb.qmpt:3: .\\*65536\\{...\\} decodes to more than the 67108864 bytes left" \
+    list --suite "$dir/bomb.qmpt"
 expect "suite that does not exist" "$dir/none: No such file or directory" server --exec 'true {socket}' --suite "$dir/none"
 expect "--cases matching nothing" "--cases 'zzz\*' matches no case" server --exec 'true {socket}' --suite "$cases" --cases 'zzz*'
 expect "--cases matching nothing (client)" "--cases 'zzz\*' matches no case" client --exec 'true {socket} {script}' --cases 'zzz*'

@@ -54,8 +54,8 @@ static const char *rep_end(const char *s, const char *end)
     return NULL;
 }
 
-static bool decode(const char *s, const char *end, cf_buf_t *out, char *err,
-                   size_t cap, int depth)
+static bool decode(const char *s, const char *end, size_t room, cf_buf_t *out,
+                   char *err, size_t cap, int depth)
 {
     while (s < end) {
         if (s[0] != '\\' || s + 1 >= end) {
@@ -97,8 +97,14 @@ static bool decode(const char *s, const char *end, cf_buf_t *out, char *err,
                 return false;
             }
             cf_buf_t one = {0};
-            if (!decode(body, be, &one, err, cap, depth + 1)) {
+            if (!decode(body, be, room - out->len, &one, err, cap, depth + 1)) {
                 cf_buf_free(&one);
+                return false;
+            }
+            if (one.len && n > (room - out->len) / one.len) {
+                cf_buf_free(&one);
+                snprintf(err, cap, "\\*%lu{...} decodes to more than the %zu bytes left of the"
+                         " suite's bound (CF_DECODED_MAX_BYTES, 64 MiB)", n, room - out->len);
                 return false;
             }
             for (unsigned long i = 0; i < n; i++)
@@ -109,12 +115,18 @@ static bool decode(const char *s, const char *end, cf_buf_t *out, char *err,
             cf_buf_addc(out, *s++);
         }
     }
+    /* only \*N{} multiplies: plain text is checked once it is copied */
+    if (out->len > room) {
+        snprintf(err, cap, "the line decodes to more than the %zu bytes left of the"
+                 " suite's bound (CF_DECODED_MAX_BYTES, 64 MiB)", room);
+        return false;
+    }
     return true;
 }
 
-bool cf_decode_bytes(const char *text, cf_buf_t *out, char *err, size_t cap)
+bool cf_decode_bytes(const char *text, size_t room, cf_buf_t *out, char *err, size_t cap)
 {
-    return decode(text, text + strlen(text), out, err, cap, 0);
+    return decode(text, text + strlen(text), room, out, err, cap, 0);
 }
 
 /* ------------------------------------------------------------------ */
@@ -152,12 +164,24 @@ static void add_step(cf_case_t *c, cf_step_t *st)
         c->nmon = st->mon + 1;
 }
 
+/* Decode a line's escapes within what is left of the suite's bound. */
+static bool decode_line(reader_t *r, const char *text, cf_buf_t *out)
+{
+    char err[256];
+    if (!cf_decode_bytes(text, CF_DECODED_MAX_BYTES - r->suite->decoded_bytes, out, err,
+                         sizeof err)) {
+        rerr(r, err, NULL);
+        return false;
+    }
+    r->suite->decoded_bytes += out->len;
+    return true;
+}
+
 static cf_value_t *parse_json(reader_t *r, const char *text)
 {
     cf_buf_t b = {0};
     char err[256];
-    if (!cf_decode_bytes(text, &b, err, sizeof err)) {
-        rerr(r, err, NULL);
+    if (!decode_line(r, text, &b)) {
         cf_buf_free(&b);
         return NULL;
     }
@@ -354,13 +378,11 @@ static bool step_line(reader_t *r, char *line)
         s += 3;
     }
     st.text = cf_xstrdup(s);
-    char err[256];
     if (strncmp(s, "-> ", 3) == 0 || strcmp(s, "->") == 0 ||
         strncmp(s, "-+ ", 3) == 0) {
         cf_buf_t b = {0};
         st.kind = CF_SEND;
-        if (!cf_decode_bytes(s[2] ? s + 3 : "", &b, err, sizeof err))
-            rerr(r, err, NULL);
+        decode_line(r, s[2] ? s + 3 : "", &b);
         if (s[1] == '>')
             cf_buf_addc(&b, '\n');
         st.nbytes = b.len;
@@ -413,7 +435,7 @@ static bool step_line(reader_t *r, char *line)
         }
         if (st.kind == CF_EXACT) {
             cf_buf_t b = {0};
-            cf_decode_bytes(j, &b, err, sizeof err);
+            decode_line(r, j, &b);
             st.nbytes = b.len;
             st.bytes = cf_buf_take(&b);
         }

@@ -173,17 +173,26 @@ typedef struct cf_case {
     unsigned end_ok;        /* more acceptable ends (`end: clean error`), 1u << cf_end */
 } cf_case_t;
 
+/* Most bytes the escapes of one suite's lines may decode to, all lines of
+ * all its files together (send bytes and patterns; a `->` line's own '\n'
+ * is not counted).  \*N{} nests, so a few bytes of a case file could
+ * otherwise ask for terabytes, and the reader reads files people send in.
+ * The largest line of the shipped suite decodes to about 2 MiB. */
+#define CF_DECODED_MAX_BYTES ((size_t)64 << 20)
+
 typedef struct cf_suite {
     cf_case_t **cases;
     int ncases;
+    size_t decoded_bytes;   /* what its lines decoded to, <= CF_DECODED_MAX_BYTES */
 } cf_suite_t;
 
 /* Load a file or every *.qmpt file below a directory (sorted).  Errors go
  * to stderr as FILE:LINE: message; returns false on any. */
 bool cf_suite_load(cf_suite_t *s, const char *path);
 void cf_suite_free(cf_suite_t *s);
-/* Decode the byte escapes of a send line: \x{HH HH..}, \*N{TEXT}. */
-bool cf_decode_bytes(const char *text, cf_buf_t *out, char *err, size_t cap);
+/* Decode the byte escapes of a send line: \x{HH HH..}, \*N{TEXT}.  Fails,
+ * before allocating, when the result would exceed room bytes. */
+bool cf_decode_bytes(const char *text, size_t room, cf_buf_t *out, char *err, size_t cap);
 const char *cf_level_name(int level);
 
 /* ------------------------------------------------------------------ */
