@@ -40,6 +40,12 @@ void cf_buf_adds(cf_buf_t *b, const char *s);
 void cf_buf_addf(cf_buf_t *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void cf_buf_addc(cf_buf_t *b, char c);
+/* The body of a JSON string (no quotes): " \\ \n \r \t escaped, other
+ * control bytes and 0x7f as \u00XX.  canon: the suite's canonical form
+ * (upper-case hex, bytes >= 0x80 kept, so UTF-8 stays as sent); otherwise
+ * lower-case hex and every byte >= 0x7f escaped (ASCII out, valid JSON for
+ * any bytes). */
+void cf_buf_json_escape(cf_buf_t *b, const char *s, size_t n, bool canon);
 /* JSON string literal of raw bytes: ASCII, \u00XX for control and 8-bit
  * bytes (so a wire log of arbitrary bytes stays valid JSON). */
 void cf_buf_json_str(cf_buf_t *b, const char *s, size_t n);

@@ -97,9 +97,9 @@ void cf_buf_addf(cf_buf_t *b, const char *fmt, ...)
     free(big);
 }
 
-static void cf_buf_json_str_body(cf_buf_t *b, const char *s, size_t n)
+void cf_buf_json_escape(cf_buf_t *b, const char *s, size_t n, bool canon)
 {
-    static const char hex[] = "0123456789abcdef";
+    const char *hex = canon ? "0123456789ABCDEF" : "0123456789abcdef";
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
         if (c == '"' || c == '\\') {
@@ -111,7 +111,7 @@ static void cf_buf_json_str_body(cf_buf_t *b, const char *s, size_t n)
             cf_buf_adds(b, "\\r");
         } else if (c == '\t') {
             cf_buf_adds(b, "\\t");
-        } else if (c < 0x20 || c >= 0x7f) {
+        } else if (c < 0x20 || c == 0x7f || (c > 0x7f && !canon)) {
             char u[7] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15], 0};
             cf_buf_add(b, u, 6);
         } else {
@@ -123,7 +123,7 @@ static void cf_buf_json_str_body(cf_buf_t *b, const char *s, size_t n)
 void cf_buf_json_str(cf_buf_t *b, const char *s, size_t n)
 {
     cf_buf_addc(b, '"');
-    cf_buf_json_str_body(b, s, n);
+    cf_buf_json_escape(b, s, n, false);
     cf_buf_addc(b, '"');
 }
 
@@ -164,12 +164,12 @@ void cf_buf_json_text(cf_buf_t *b, const char *s, size_t n)
             continue;
         }
         /* the ASCII and stray bytes before it keep their escapes */
-        cf_buf_json_str_body(b, s + start, i - start);
+        cf_buf_json_escape(b, s + start, i - start, false);
         cf_buf_add(b, s + i, k);
         i += k;
         start = i;
     }
-    cf_buf_json_str_body(b, s + start, n - start);
+    cf_buf_json_escape(b, s + start, n - start, false);
     cf_buf_addc(b, '"');
 }
 

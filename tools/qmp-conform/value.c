@@ -148,23 +148,7 @@ static char *str_dup(const qmpk_msg_t *m, int t, size_t *len)
 static void canon_str(cf_buf_t *b, const char *s, size_t n)
 {
     cf_buf_addc(b, '"');
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c == '"' || c == '\\') {
-            cf_buf_addc(b, '\\');
-            cf_buf_addc(b, (char)c);
-        } else if (c == '\n') {
-            cf_buf_adds(b, "\\n");
-        } else if (c == '\r') {
-            cf_buf_adds(b, "\\r");
-        } else if (c == '\t') {
-            cf_buf_adds(b, "\\t");
-        } else if (c < 0x20 || c == 0x7f) {
-            cf_buf_addf(b, "\\u%04X", c);
-        } else {
-            cf_buf_addc(b, (char)c);
-        }
-    }
+    cf_buf_json_escape(b, s, n, true);
     cf_buf_addc(b, '"');
 }
 
