@@ -367,6 +367,15 @@ static bool header(reader_t *r, char *key, char *val)
     return true;
 }
 
+/* Does a send line name the run's directory? (bytes may hold NULs) */
+static bool has_dir_token(const char *p, size_t n)
+{
+    for (size_t i = 0; i + CF_DIR_TOKEN_LEN <= n; i++)
+        if (memcmp(p + i, CF_DIR_TOKEN, CF_DIR_TOKEN_LEN) == 0)
+            return true;
+    return false;
+}
+
 static bool step_line(reader_t *r, char *line)
 {
     cf_case_t *c = r->cur;
@@ -387,6 +396,8 @@ static bool step_line(reader_t *r, char *line)
             cf_buf_addc(&b, '\n');
         st.nbytes = b.len;
         st.bytes = cf_buf_take(&b);
+        st.subst_dir = has_dir_token(st.bytes, st.nbytes);
+        c->uses_dir |= st.subst_dir;
     } else if (strncmp(s, "<-", 2) == 0 && isdigit((unsigned char)s[2])) {
         /* <-N JSON: N consecutive messages matching JSON */
         char *e;
@@ -542,6 +553,13 @@ static bool check_case_mode(const cf_case_t *c, const char *path)
     for (int i = 0; !bad && c->targets != CF_TGT_CLIENT && i < c->nsteps; i++)
         if (c->steps[i].kind == CF_PAUSE || c->steps[i].kind == CF_QUIET)
             bad = "pause and quiet are client-case lines (server cases never sleep)";
+    /* {dir} must be fresh for every run: only a new process per run gives
+     * that on --exec targets, whose directory is the process's */
+    if (!bad && c->uses_dir && c->targets == CF_TGT_CLIENT)
+        bad = "{dir} in send lines is a server-case substitution";
+    if (!bad && c->uses_dir && !c->fresh_process)
+        bad = "a case whose send lines use {dir} needs 'isolation: process' "
+              "(a fresh process, and so a fresh directory, for every run)";
     if (bad)
         fprintf(stderr, "%s:%d: case %s: %s\n", path, c->line, c->id, bad);
     return !bad;

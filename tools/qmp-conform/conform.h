@@ -144,7 +144,13 @@ typedef struct cf_step {
     int npats;
     int timeout_ms;         /* EVENTUALLY; 0 = case default; PAUSE/QUIET: MS */
     int start;              /* CONNECT: enum cf_start */
+    bool subst_dir;         /* SEND: bytes hold CF_DIR_TOKEN (server cases) */
 } cf_step_t;
+
+/* In a server case's send lines, the run's private directory (see
+ * cf_target_case_dir()); conformance/README.md, "Transcript". */
+#define CF_DIR_TOKEN "{dir}"
+#define CF_DIR_TOKEN_LEN 5
 
 typedef struct cf_case {
     char *id;               /* "3.2-07" */
@@ -163,6 +169,7 @@ typedef struct cf_case {
     int start;              /* enum cf_start for every monitor */
     char *enable;           /* JSON array text for qmp_capabilities, or NULL */
     bool fresh_process;     /* isolation: process */
+    bool uses_dir;          /* a send line holds CF_DIR_TOKEN */
     bool whole_only;        /* chunking: whole */
     int timeout_ms;
     cf_value_t **allow;     /* messages that may appear anywhere */
@@ -277,7 +284,10 @@ typedef struct cf_target {
     int capacity;           /* monitors the target offers */
     /* the running process (exec mode) */
     pid_t pid;
-    char *dir;              /* per-process temp dir */
+    char *dir;              /* per-process temp dir, also the {dir} of a
+                               case run (one run per process: see
+                               cf_target_case_dir()) */
+    char *own_dir;          /* --connect: the runner's {dir} of this run */
     char **sockets;
     bool used;              /* a case ran on this process */
     int exit_status;        /* last reaped status, -1 if none */
@@ -306,6 +316,13 @@ int cf_exit_signal(int status);
 bool cf_target_wait_exit(cf_target_t *t, int ms);
 void cf_target_stop(cf_target_t *t);
 bool cf_target_probe(cf_target_t *t, cf_buf_t *why);
+/* The private directory that {dir} in this case run's send lines names:
+ * the --exec process's own ({dir} of the template too), or with --connect
+ * one the runner makes for the run.  NULL and why when it cannot be made. */
+const char *cf_target_case_dir(cf_target_t *t, cf_buf_t *why);
+/* After a case run: remove the --connect directory and what is in it (an
+ * --exec process's goes when the process is stopped). */
+void cf_target_case_done(cf_target_t *t);
 bool cf_target_has_command(const cf_target_t *t, const char *name);
 bool cf_target_has_cap(const cf_target_t *t, const char *name);
 void cf_target_free(cf_target_t *t);

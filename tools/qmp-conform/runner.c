@@ -234,6 +234,41 @@ static bool flush(run_t *x, int step)
     return ok;
 }
 
+/*
+ * A send line with {dir}: each one is replaced by the run's directory.  It
+ * stands inside a JSON string ("filename": "{dir}/base.qcow2"), so the path
+ * goes in as a string body, escaped: mkdtemp's six letters are [A-Za-z0-9],
+ * but the prefix is the user's $TMPDIR, which may hold a '"', a backslash
+ * or a control byte that would otherwise end the string or break the
+ * message.  Bytes >= 0x80 go as they are (canonical escaping), so a UTF-8
+ * path reaches the server as the same bytes.
+ */
+static bool add_with_dir(run_t *x, int step, const cf_step_t *st)
+{
+    cf_buf_t why = {0};
+    const char *dir = cf_target_case_dir(x->t, &why);
+    if (!dir) {
+        cf_buf_t b = {0};
+        cf_buf_addf(&b, "cannot make the case's {dir}: %s", why.p ? why.p : "?");
+        fail(x, step, CF_END_NONE, b.p, NULL, NULL);
+        cf_buf_free(&b);
+        cf_buf_free(&why);
+        return false;
+    }
+    cf_buf_free(&why);
+    const char *p = st->bytes, *end = st->bytes + st->nbytes;
+    while (p < end) {
+        if ((size_t)(end - p) >= CF_DIR_TOKEN_LEN &&
+            memcmp(p, CF_DIR_TOKEN, CF_DIR_TOKEN_LEN) == 0) {
+            cf_buf_json_escape(&x->pend, dir, strlen(dir), true);
+            p += CF_DIR_TOKEN_LEN;
+        } else {
+            cf_buf_addc(&x->pend, *p++);
+        }
+    }
+    return true;
+}
+
 static bool expect_one(run_t *x, int step, int mon, const cf_value_t *pat, bool exact);
 static bool negotiate(run_t *x, int step, int mon, int start);
 
@@ -472,6 +507,8 @@ static bool do_step(run_t *x, int i)
         if (x->pend.len && x->pend_mon != st->mon && !flush(x, i))
             return false;
         x->pend_mon = st->mon;
+        if (st->subst_dir)
+            return add_with_dir(x, i, st);
         cf_buf_add(&x->pend, st->bytes, st->nbytes);
         return true;
     }
@@ -587,6 +624,7 @@ static void run_attempt(const cf_case_t *c, cf_target_t *t, const cf_options_t *
     /* a failed or isolated case leaves the process in an unknown state */
     if (x->failed || c->fresh_process)
         cf_target_stop(t);
+    cf_target_case_done(t);
 }
 
 /*

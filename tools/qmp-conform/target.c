@@ -8,6 +8,7 @@
  */
 #include "conform.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -122,7 +123,8 @@ static void last_log_line(const char *dir, cf_buf_t *b)
             cf_buf_addc(b, *p);
 }
 
-static bool start_process(cf_target_t *t, cf_buf_t *why)
+/* A new private directory ($TMPDIR/qmp-conform.XXXXXX, mode 0700). */
+static char *make_dir(cf_buf_t *why)
 {
     const char *tmp = getenv("TMPDIR");
     cf_buf_t d = {0};
@@ -131,8 +133,46 @@ static bool start_process(cf_target_t *t, cf_buf_t *why)
     if (!mkdtemp(dir)) {
         cf_buf_addf(why, "mkdtemp: %s", strerror(errno));
         free(dir);
-        return false;
+        return NULL;
     }
+    return dir;
+}
+
+/*
+ * Remove a directory the runner made and whatever the server (or a case,
+ * through {dir}) left in it.  lstat, so a symbolic link a server made is
+ * removed, never followed out of the directory.  Depth is bounded: a case
+ * makes image files, not trees.
+ */
+#define CF_DIR_DEPTH_MAX 8
+
+static void remove_tree(const char *path, int depth)
+{
+    DIR *d = depth < CF_DIR_DEPTH_MAX ? opendir(path) : NULL;
+    if (d) {
+        struct dirent *e;
+        while ((e = readdir(d))) {
+            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+                continue;
+            cf_buf_t p = {0};
+            cf_buf_addf(&p, "%s/%s", path, e->d_name);
+            struct stat st;
+            if (lstat(p.p, &st) == 0 && S_ISDIR(st.st_mode))
+                remove_tree(p.p, depth + 1);
+            else
+                unlink(p.p);
+            cf_buf_free(&p);
+        }
+        closedir(d);
+    }
+    rmdir(path);
+}
+
+static bool start_process(cf_target_t *t, cf_buf_t *why)
+{
+    char *dir = make_dir(why);
+    if (!dir)
+        return false;
     t->dir = dir;
     t->sockets = cf_xcalloc((size_t)t->capacity, sizeof *t->sockets);
     for (int i = 0; i < t->capacity; i++) {
@@ -238,13 +278,34 @@ static void cleanup_dir(cf_target_t *t)
         t->sockets = NULL;
     }
     if (t->dir) {
-        cf_buf_t p = {0};
-        cf_buf_addf(&p, "%s/server.log", t->dir);
-        unlink(p.p);
-        cf_buf_free(&p);
-        rmdir(t->dir);
+        /* server.log, and the files of the case run that used {dir} */
+        remove_tree(t->dir, 0);
         free(t->dir);
         t->dir = NULL;
+    }
+}
+
+const char *cf_target_case_dir(cf_target_t *t, cf_buf_t *why)
+{
+    /* A case that uses {dir} runs on a process of its own (casefile.c
+     * refuses it without 'isolation: process'), so the process's directory
+     * is fresh for the run and goes with the process. */
+    if (t->exec) {
+        if (!t->dir)
+            cf_buf_adds(why, "the server has no directory (not started)");
+        return t->dir;
+    }
+    if (!t->own_dir)
+        t->own_dir = make_dir(why);
+    return t->own_dir;
+}
+
+void cf_target_case_done(cf_target_t *t)
+{
+    if (t->own_dir) {
+        remove_tree(t->own_dir, 0);
+        free(t->own_dir);
+        t->own_dir = NULL;
     }
 }
 
@@ -572,6 +633,7 @@ bool cf_target_has_cap(const cf_target_t *t, const char *name)
 void cf_target_free(cf_target_t *t)
 {
     cf_target_stop(t);
+    cf_target_case_done(t);
     for (int i = 0; i < t->ncommands; i++)
         free(t->commands[i]);
     for (int i = 0; i < t->ncaps; i++)
