@@ -4,14 +4,15 @@
 # holding '"', '\' and a space (JSON-escaped, or the message breaks), each
 # run of the case at each chunking gets its own private directory, the
 # --exec template's {dir}; with --connect one the runner makes; every one is
-# gone afterwards with the file the case made in it.  A case that uses
-# {dir} without 'isolation: process' does not load.
+# gone afterwards with the files, tree and link the case made in it (the
+# link's target, outside, stays).  A case that uses {dir} without
+# 'isolation: process' does not load.
 set -u
 qc=$1 py=$2 fake=$3 case=$4
 top=$(mktemp -d "${TMPDIR:-/tmp}/dir-check.XXXXXX") || exit 2
 trap 'rm -rf "$top"; [ -n "${pid:-}" ] && kill "$pid" 2>/dev/null' EXIT
 tmp="$top/t\"q\\b s"
-mkdir "$tmp" || exit 2
+mkdir "$tmp" "$top/outside" && : >"$top/outside/keep" || exit 2
 status=0
 fail() { echo "dir_check: $*"; status=1; }
 
@@ -46,6 +47,7 @@ while read -r d; do
 done <<LIST
 $(cat "$top/exec.log" "$top/connect.log")
 LIST
+[ -f "$top/outside/keep" ] || fail "a link out of {dir} was followed: outside/keep is gone"
 left=$(ls -A "$tmp")
 [ -z "$left" ] || fail "left in \$TMPDIR: $left"
 

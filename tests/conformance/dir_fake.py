@@ -6,8 +6,10 @@ usage: dir_fake.py SOCKET DIR LOG
 
 DIR is the --exec template's {dir}, or "-" when the test connects to a
 fixed socket (--connect: the runner's own directory then).  For
-x-dir-check {"path": P, "file": F} it creates the file F (so that the
-runner must remove what a case left behind), appends P to LOG and replies
+x-dir-check {"path": P, "file": F} it creates the file F, a
+subdirectory tree and a symbolic link to the directory "outside" beside LOG
+in P (so that the runner must remove what a case left behind, links
+unfollowed), appends P to LOG and replies
 whether P is DIR, is a directory, is private (mode 0700) and F was made
 inside it.
 """
@@ -34,6 +36,12 @@ def check(args, exec_dir, log):
     if exists and inside:
         with open(made, "w") as f:
             f.write("left behind by the case\n")
+        # a tree, and a link out of the directory that must not be followed
+        os.makedirs(os.path.join(path, "sub", "deeper"))
+        with open(os.path.join(path, "sub", "deeper", "f"), "w") as f:
+            f.write("left behind\n")
+        os.symlink(os.path.join(os.path.dirname(log), "outside"),
+                   os.path.join(path, "link"))
     return {"same": exec_dir == "-" or path == exec_dir, "exists": exists,
             "private": private, "made": exists and inside}
 

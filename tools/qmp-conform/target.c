@@ -141,14 +141,12 @@ static char *make_dir(cf_buf_t *why)
 /*
  * Remove a directory the runner made and whatever the server (or a case,
  * through {dir}) left in it.  lstat, so a symbolic link a server made is
- * removed, never followed out of the directory.  Depth is bounded: a case
- * makes image files, not trees.
+ * removed, never followed out of the directory.  The recursion needs no
+ * limit of its own: a deeper path than PATH_MAX cannot be opened.
  */
-#define CF_DIR_DEPTH_MAX 8
-
-static void remove_tree(const char *path, int depth)
+static void remove_tree(const char *path)
 {
-    DIR *d = depth < CF_DIR_DEPTH_MAX ? opendir(path) : NULL;
+    DIR *d = opendir(path);
     if (d) {
         struct dirent *e;
         while ((e = readdir(d))) {
@@ -158,7 +156,7 @@ static void remove_tree(const char *path, int depth)
             cf_buf_addf(&p, "%s/%s", path, e->d_name);
             struct stat st;
             if (lstat(p.p, &st) == 0 && S_ISDIR(st.st_mode))
-                remove_tree(p.p, depth + 1);
+                remove_tree(p.p);
             else
                 unlink(p.p);
             cf_buf_free(&p);
@@ -279,7 +277,7 @@ static void cleanup_dir(cf_target_t *t)
     }
     if (t->dir) {
         /* server.log, and the files of the case run that used {dir} */
-        remove_tree(t->dir, 0);
+        remove_tree(t->dir);
         free(t->dir);
         t->dir = NULL;
     }
@@ -303,7 +301,7 @@ const char *cf_target_case_dir(cf_target_t *t, cf_buf_t *why)
 void cf_target_case_done(cf_target_t *t)
 {
     if (t->own_dir) {
-        remove_tree(t->own_dir, 0);
+        remove_tree(t->own_dir);
         free(t->own_dir);
         t->own_dir = NULL;
     }
