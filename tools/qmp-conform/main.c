@@ -618,6 +618,8 @@ static bool any_case_matches(const opts_t *o, const cf_suite_t *suite)
 int main(int argc, char **argv)
 {
     signal(SIGPIPE, SIG_IGN);
+    if (argc >= 2 && strcmp(argv[1], "from-trace") == 0)
+        return cf_from_trace_main(argc - 1, argv + 1);
     opts_t o;
     int rc = parse_args(argc, argv, &o);
     if (rc) {
