@@ -474,11 +474,6 @@ static bool convert(ft_t *f, const char *path)
     qt_trace_rclose(&r);
     if (got < 0 || f->err[0])
         return false;
-    if (f->writes == 0 && f->messages == 0) {
-        snprintf(f->err, sizeof f->err, "%s: no client or server bytes recorded: "
-                 "nothing to replay", path);
-        return false;
-    }
     /* connections still open at the end of the recording stay open: the
      * case ends there and the runner closes them */
     for (int i = 0; i < CF_MAX_MONITORS; i++) {
@@ -487,6 +482,11 @@ static bool convert(ft_t *f, const char *path)
                      "of a server message on connection %d", path, f->conns[i].tmon);
             return false;
         }
+    }
+    if (f->writes == 0 && f->messages == 0) {
+        snprintf(f->err, sizeof f->err, "%s: no client or server bytes recorded: "
+                 "nothing to replay", path);
+        return false;
     }
     return true;
 }
