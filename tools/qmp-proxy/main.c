@@ -222,12 +222,13 @@ static void add_link(proxy_t *p, int cfd)
 static void drop_link(proxy_t *p, size_t i)
 {
     link_t *l = p->links[i];
-    /* who ended it, as the client saw it: the proxy stopping or the
-     * server closing are both "server" */
+    /* who ended it: the client, the server, or the proxy itself exiting
+     * (a signal, --watch-pid) while both were still there */
+    const char *by = l->client_gone ? "\"by\": \"client\""
+                   : p->closing ? "\"by\": \"proxy\"" : "\"by\": \"server\"";
     if (p->tracing)
         qt_trace_put(&p->trace, qt_mono() - p->t0, l->mon, QT_DIR_CLOSE,
-                     NULL, 0, NULL, l->client_gone ? "\"by\": \"client\""
-                                                   : "\"by\": \"server\"");
+                     NULL, 0, NULL, by);
     link_free(l);
     p->links[i] = p->links[--p->nlinks];
     if (p->o->once)
@@ -387,6 +388,7 @@ int main(int argc, char **argv)
         rc = loop(&p);
     else if (p.lfd >= 0)
         rc = 1;
+    p.closing = true;
     while (p.nlinks)
         drop_link(&p, p.nlinks - 1);
     free(p.links);
