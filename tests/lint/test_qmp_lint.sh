@@ -106,6 +106,21 @@ expect "trace: a clean negotiation is clean" 0 \
 {"offset": 0, "index": 0, "mon": 0, "dir": "in", "kind": "command"}
 {"offset": 110, "index": 1, "mon": 0, "dir": "out", "kind": "return"}' -- --format trace --json "$tmp/clean"
 
+# A client must ignore members it does not know (qmp-spec.rst's
+# compatibility rules): a reply, an error and an event with members QEMU 7.2
+# does not send are still a reply, an error and an event, paired and clean.
+cat "$tmp/greet" - > "$tmp/extra" <<'TRACE'
+{"t": 0, "mon": 0, "dir": "in", "data": "{\"execute\":\"qmp_capabilities\",\"id\":1}{\"execute\":\"x\",\"id\":2}"}
+{"t": 0, "mon": 0, "dir": "out", "data": "{\"return\": {}, \"id\": 1, \"x-new\": true}\r\n{\"timestamp\": {\"seconds\": 1, \"microseconds\": 2, \"nanoseconds\": 3}, \"event\": \"STOP\", \"x-new\": 1}\r\n{\"error\": {\"class\": \"GenericError\", \"desc\": \"no\", \"x-hint\": \"h\"}, \"id\": 2}\r\n"}
+TRACE
+expect "trace: unknown members in server messages are read as a client reads them" 0 \
+'{"offset": 0, "index": 0, "mon": 0, "dir": "out", "kind": "greeting"}
+{"offset": 0, "index": 0, "mon": 0, "dir": "in", "kind": "command"}
+{"offset": 37, "index": 1, "mon": 0, "dir": "in", "kind": "command"}
+{"offset": 110, "index": 1, "mon": 0, "dir": "out", "kind": "return"}
+{"offset": 150, "index": 2, "mon": 0, "dir": "out", "kind": "event"}
+{"offset": 247, "index": 3, "mon": 0, "dir": "out", "kind": "error"}' -- --format trace --json "$tmp/extra"
+
 if [ -n "$shared" ] && [ -d "$shared/corpus/qemu-7.2/sessions" ]; then
     for s in s4_oob_overtake s6_multi_monitor s5_mirror_manual s3_split_1byte; do
         input=''

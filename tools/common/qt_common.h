@@ -83,6 +83,17 @@ int qt_stream_new(qmpk_stream_t *s, qmpk_dialect_t d, size_t max_msg,
 void qt_stream_free(qmpk_stream_t *s);
 
 /* ------------------------------------------------------------------ */
+/* Server messages (envelope.c)                                         */
+
+/* A message from a server, read liberally as a QMP client must (unknown
+ * members anywhere, timestamps of any number shape; qmp-spec.rst's
+ * compatibility rules): QMPK_E_OK with env->kind GREETING, RETURN, ERROR or
+ * EVENT, or qmpk_classify()'s rejection in err.  qmp-client, qmp-proxy and
+ * qmp-lint's trace reader all read server messages with it. */
+qmpk_errno_t qt_server_envelope(const qmpk_msg_t *m, qmpk_envelope_t *env,
+                                qmpk_error_t *err);
+
+/* ------------------------------------------------------------------ */
 /* Trace                                                                */
 
 typedef enum qt_dir {

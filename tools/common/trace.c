@@ -157,7 +157,10 @@ static int parse_line(qt_trace_r_t *r, size_t len, char *err, size_t errlen)
         f = qmpk_stream_finish(&r->s, &r->msg, &e);
     if (f != QMPK_FEED_MESSAGE || qmpk_type(&r->msg, 0) != QMPK_T_OBJECT) {
         char d[160] = "not a JSON object";
-        if (f == QMPK_FEED_ERROR)
+        if (f == QMPK_FEED_ERROR && e.code == QMPK_E_INCOMPLETE)
+            snprintf(d, sizeof(d), "the line ends inside a JSON value "
+                     "(a truncated trace?)");
+        else if (f == QMPK_FEED_ERROR)
             qmpk_error_format(&e, d, sizeof(d));
         snprintf(err, errlen, "%s:%lu: %s", r->path, r->lineno, d);
         return -1;

@@ -129,6 +129,45 @@ bool cf_decode_bytes(const char *text, size_t room, cf_buf_t *out, char *err, si
     return decode(text, text + strlen(text), room, out, err, cap, 0);
 }
 
+/* Would cf_decode_bytes read the backslash at s[i] as the start of an
+ * escape (\x{ or \*DIGIT)?  A "\\" pair passes through as it is. */
+static bool starts_escape(const char *s, size_t i, size_t n)
+{
+    if (i + 2 >= n)
+        return false;
+    return (s[i + 1] == 'x' && s[i + 2] == '{') ||
+           (s[i + 1] == '*' && isdigit((unsigned char)s[i + 2]));
+}
+
+/* Written as \x{HH}: bytes a text line cannot hold as they are (a final
+ * space would be lost to an editor). */
+static bool needs_hex(const char *s, size_t i, size_t n)
+{
+    unsigned char c = (unsigned char)s[i];
+    return c < 0x20 || c >= 0x7f || ((c == ' ' || c == '\t') && i + 1 == n);
+}
+
+void cf_encode_bytes(cf_buf_t *out, const char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        if (s[i] == '\\' && i + 1 < n && s[i + 1] == '\\') {
+            cf_buf_add(out, s + i, 2);
+            i += 2;
+        } else if (s[i] == '\\' && starts_escape(s, i, n)) {
+            cf_buf_adds(out, "\\x{5C}");
+            i++;
+        } else if (!needs_hex(s, i, n)) {
+            cf_buf_addc(out, s[i++]);
+        } else {
+            cf_buf_adds(out, "\\x{");
+            for (size_t k = 0; i < n && needs_hex(s, i, n); k++, i++)
+                cf_buf_addf(out, "%s%02X", k ? " " : "", (unsigned char)s[i]);
+            cf_buf_addc(out, '}');
+        }
+    }
+}
+
 /* ------------------------------------------------------------------ */
 
 typedef struct reader {

@@ -98,6 +98,11 @@ void cf_value_free(cf_value_t *v);
 bool cf_value_is_event(const cf_value_t *v);
 /* Canonical text: keys sorted, numbers reformatted, timestamps kept. */
 void cf_value_canon(cf_buf_t *out, const cf_value_t *v, bool mask_variable);
+/* The same as an expected message of a case: the values --diff masks
+ * become the patterns that match any of them ("$timestamp", "$object" for
+ * versions, "$string", "$number" for progress, "$re:^#block[0-9]+$"), and
+ * strings that would read as patterns are escaped ("$$x").  It matches v. */
+void cf_value_pattern(cf_buf_t *out, const cf_value_t *v);
 
 /* Does the actual message match the expected pattern?  On mismatch, why
  * holds "at PATH: expected X, got Y". */
@@ -115,6 +120,9 @@ enum cf_level { CF_MUST = 0, CF_SHOULD, CF_INFO };
 enum cf_profile_bit { CF_PROF_QEMU72 = 1u, CF_PROF_EXTENDED = 2u };
 enum cf_target_bit { CF_TGT_SERVER = 1u, CF_TGT_CLIENT = 2u };
 enum cf_start { CF_START_NEGOTIATED = 0, CF_START_CONNECTED, CF_START_RAW };
+
+/* Monitors a case can use: m0..m9 (one digit in a step line). */
+#define CF_MAX_MONITORS 10
 
 /* Longest `pause MS` / `quiet MS` of a client case. */
 #define CF_PAUSE_MAX_MS 60000
@@ -206,6 +214,10 @@ void cf_suite_free(cf_suite_t *s);
 /* Decode the byte escapes of a send line: \x{HH HH..}, \*N{TEXT}.  Fails,
  * before allocating, when the result would exceed room bytes. */
 bool cf_decode_bytes(const char *text, size_t room, cf_buf_t *out, char *err, size_t cap);
+/* The inverse: bytes as the text of a case line that cf_decode_bytes turns
+ * back into exactly those bytes (control bytes, bytes >= 0x7f, a final space
+ * and a backslash that would start an escape written as \x{HH}). */
+void cf_encode_bytes(cf_buf_t *out, const char *p, size_t n);
 const char *cf_level_name(int level);
 
 /* ------------------------------------------------------------------ */
@@ -397,6 +409,12 @@ void cf_result_free(cf_result_t *r);
  * --exec template. */
 void cf_client_run_case(const cf_case_t *c, const char *exec,
                         const cf_options_t *o, int chunking, cf_result_t *r);
+
+/* ------------------------------------------------------------------ */
+/* fromtrace.c                                                          */
+
+/* qmp-conform from-trace ARGS (argv[0] is "from-trace"): exit status. */
+int cf_from_trace_main(int argc, char **argv);
 
 /* ------------------------------------------------------------------ */
 /* report.c                                                             */

@@ -40,6 +40,7 @@ static void usage(FILE *f)
         "       qmp-conform client --exec 'ADAPTER {socket} {script}' [--cases GLOB] [--suite DIR|FILE]\n"
         "                          [--chunkings ...] [--timeout MS] [--lacks pipelining]\n"
         "                          [--name LABEL] [--junit F] [--json DIR] [--html F]\n"
+        "       qmp-conform from-trace TRACE [--id ID] [--title TITLE] [-o FILE]\n"
         "\n"
         "server: replays every case that applies to the target's profile, each at\n"
         "  every chunking (whole writes, 1-byte writes, seeded random splits).  --exec\n"
@@ -51,12 +52,19 @@ static void usage(FILE *f)
         "  what it sent, printed (JSON lines) and how it ended.  --lacks pipelining\n"
         "  declares a client that waits for each reply before the next command:\n"
         "  cases that need several commands in flight are then UNSUPPORTED.\n"
+        "from-trace: writes the session recorded in TRACE (qmp-refd --trace,\n"
+        "  qmp-proxy --trace) as one server case that replays it: client bytes\n"
+        "  exactly, server messages as expectations with the values --diff masks as\n"
+        "  patterns, each connection a monitor (m0..m9, {socketN}), eof where the\n"
+        "  server closed.  Default ID trace-01, to stdout; replay it with\n"
+        "  'qmp-conform server --exec ... --suite FILE' against the same server.\n"
         "--diff: the same cases, whole writes, on two servers; prints the lines of\n"
         "  what they sent that differ, with the values that vary between correct\n"
         "  servers masked (timestamps, versions, package, job progress, #block\n"
         "  node names).\n"
         "exit status: 0 no case FAILs, 1 some case FAILs (or --diff found a\n"
-        "  difference), 2 usage or runtime error.\n",
+        "  difference), 2 usage or runtime error (from-trace: 0 written, 2 a\n"
+        "  trace it cannot read or a session a case cannot express).\n",
         f);
 }
 
@@ -618,6 +626,12 @@ static bool any_case_matches(const opts_t *o, const cf_suite_t *suite)
 int main(int argc, char **argv)
 {
     signal(SIGPIPE, SIG_IGN);
+    if (argc >= 2 && strcmp(argv[1], "from-trace") == 0)
+        return cf_from_trace_main(argc - 1, argv + 1);
+    if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+        usage(stdout);
+        return 0;
+    }
     opts_t o;
     int rc = parse_args(argc, argv, &o);
     if (rc) {
@@ -665,7 +679,8 @@ int main(int argc, char **argv)
     else if (strcmp(o.mode, "server") == 0)
         rc = o.diff_a ? cmd_diff(&o, &suite) : cmd_server(&o, &suite);
     else {
-        fprintf(stderr, "qmp-conform: unknown command '%s' (server, client, list or report)\n",
+        fprintf(stderr, "qmp-conform: unknown command '%s' (server, client, list, report or "
+                "from-trace)\n",
                 o.mode);
         usage(stderr);
         rc = 2;

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAXMON 10
+#define MAXMON CF_MAX_MONITORS
 /* A connection the server closed may be the first sign of its death: how
  * long to wait for the process to end before calling it a close. */
 #define CF_EXIT_GRACE_MS 1000

@@ -168,35 +168,47 @@ static int keyref_cmp(const void *a, const void *b)
     return x->len < y->len ? -1 : x->len > y->len;
 }
 
+/* What canonical printing does with the values that vary between correct
+ * servers: keep them (plain), replace them with a placeholder (--diff), or
+ * with the case pattern that matches any of them (from-trace). */
+typedef enum canon_mode { CANON_PLAIN = 0, CANON_DIFF, CANON_PATTERN } canon_mode_t;
+
 static void canon_tok(cf_buf_t *b, const qmpk_msg_t *m, int t, int depth,
-                      bool mask);
+                      canon_mode_t mode);
+static bool timestamp_ok(const qmpk_msg_t *a, int at);
 
 /* Members whose value differs between two correct servers, or between two
- * runs of one (docs/CONFORMANCE.md, "--diff"): --diff must not report them.
- * Matched by member name at any depth; the placeholder keeps the member, so
- * a member that one server lacks still shows. */
+ * runs of one (docs/CONFORMANCE.md, "--diff"): --diff must not report them
+ * and a case written from a trace must not insist on them.  Matched by
+ * member name at any depth; the placeholder keeps the member, so a member
+ * that one server lacks still shows.  Each pattern matches every value of
+ * the member's type, so it always matches the value it replaces. */
 static const struct {
     const char *key;
     qmpk_type_t type;
-    const char *placeholder;
+    const char *placeholder, *pattern;
 } variable_members[] = {
-    { "qemu", QMPK_T_OBJECT, "\"<version>\"" },      /* greeting, query-version */
-    { "package", QMPK_T_STRING, "\"<package>\"" },
-    { "offset", QMPK_T_NUMBER, "\"<progress>\"" },   /* block jobs and their events */
-    { "len", QMPK_T_NUMBER, "\"<progress>\"" },      /* grows while a mirror runs */
-    { "current-progress", QMPK_T_NUMBER, "\"<progress>\"" },  /* query-jobs */
-    { "total-progress", QMPK_T_NUMBER, "\"<progress>\"" },
+    { "qemu", QMPK_T_OBJECT, "\"<version>\"", "\"$object\"" },  /* greeting, query-version */
+    { "package", QMPK_T_STRING, "\"<package>\"", "\"$string\"" },
+    { "offset", QMPK_T_NUMBER, "\"<progress>\"", "\"$number\"" },  /* block jobs and their events */
+    { "len", QMPK_T_NUMBER, "\"<progress>\"", "\"$number\"" },     /* grows while a mirror runs */
+    { "current-progress", QMPK_T_NUMBER, "\"<progress>\"", "\"$number\"" },  /* query-jobs */
+    { "total-progress", QMPK_T_NUMBER, "\"<progress>\"", "\"$number\"" },
 };
 
 static const char *variable_member(const qmpk_msg_t *m, const char *key, int tok,
-                                   int depth)
+                                   int depth, canon_mode_t mode)
 {
-    if (depth == 0 && strcmp(key, "timestamp") == 0)
-        return "\"<timestamp>\"";
+    if (depth == 0 && strcmp(key, "timestamp") == 0) {
+        if (mode == CANON_DIFF)
+            return "\"<timestamp>\"";
+        return timestamp_ok(m, tok) ? "\"$timestamp\"" : "\"$any\"";
+    }
     for (size_t i = 0; i < sizeof variable_members / sizeof variable_members[0]; i++)
         if (strcmp(key, variable_members[i].key) == 0 &&
             qmpk_type(m, tok) == variable_members[i].type)
-            return variable_members[i].placeholder;
+            return mode == CANON_DIFF ? variable_members[i].placeholder
+                                      : variable_members[i].pattern;
     return NULL;
 }
 
@@ -212,9 +224,49 @@ static bool generated_node_name(const char *s, size_t n)
     return true;
 }
 
-static void canon_tok(cf_buf_t *b, const qmpk_msg_t *m, int t, int depth,
-                      bool mask)
+/* A string as QEMU writes it (ASCII, \uXXXX for the rest): a case line
+ * then reads like the server's own output. */
+static void qemu_str(cf_buf_t *b, const char *s, size_t n)
 {
+    char small[512];
+    qmpk_writer_t w;
+    qmpk_w_init(&w, small, sizeof small);
+    qmpk_w_str_n(&w, s, n);
+    if (!w.overflow) {
+        cf_buf_add(b, small, w.len);
+        return;
+    }
+    size_t need = w.len;
+    char *big = cf_xmalloc(need);
+    qmpk_w_init(&w, big, need);
+    qmpk_w_str_n(&w, s, n);
+    cf_buf_add(b, big, w.len);
+    free(big);
+}
+
+/* A string as a case pattern: generated node names match any, and a
+ * string that would read as a pattern ("$int") is written "$$int". */
+static void pattern_str(cf_buf_t *b, const char *s, size_t n)
+{
+    if (generated_node_name(s, n)) {
+        cf_buf_adds(b, "\"$re:^#block[0-9]+$\"");
+        return;
+    }
+    if (n >= 2 && s[0] == '$') {
+        cf_buf_t lit = {0};
+        cf_buf_addc(&lit, '$');
+        cf_buf_add(&lit, s, n);
+        qemu_str(b, lit.p, lit.len);
+        cf_buf_free(&lit);
+        return;
+    }
+    qemu_str(b, s, n);
+}
+
+static void canon_tok(cf_buf_t *b, const qmpk_msg_t *m, int t, int depth,
+                      canon_mode_t mode)
+{
+    bool mask = mode != CANON_PLAIN;
     switch (qmpk_type(m, t)) {
     case QMPK_T_OBJECT: {
         int n = qmpk_count(m, t);
@@ -230,13 +282,18 @@ static void canon_tok(cf_buf_t *b, const qmpk_msg_t *m, int t, int depth,
         for (i = 0; i < n; i++) {
             if (i)
                 cf_buf_adds(b, ", ");
-            canon_str(b, k[i].key, k[i].len);
+            if (mode == CANON_PATTERN)
+                qemu_str(b, k[i].key ? k[i].key : "", k[i].key ? k[i].len : 0);
+            else
+                canon_str(b, k[i].key, k[i].len);
             cf_buf_adds(b, ": ");
-            const char *masked = mask && k[i].key ? variable_member(m, k[i].key, k[i].tok, depth) : NULL;
+            const char *masked = mask && k[i].key
+                                     ? variable_member(m, k[i].key, k[i].tok, depth, mode)
+                                     : NULL;
             if (masked)
                 cf_buf_adds(b, masked);
             else
-                canon_tok(b, m, k[i].tok, depth + 1, mask);
+                canon_tok(b, m, k[i].tok, depth + 1, mode);
             free(k[i].key);
         }
         cf_buf_addc(b, '}');
@@ -249,7 +306,7 @@ static void canon_tok(cf_buf_t *b, const qmpk_msg_t *m, int t, int depth,
         for (int c = qmpk_child(m, t); c >= 0; c = qmpk_next(m, c), i++) {
             if (i)
                 cf_buf_adds(b, ", ");
-            canon_tok(b, m, c, depth + 1, mask);
+            canon_tok(b, m, c, depth + 1, mode);
         }
         cf_buf_addc(b, ']');
         break;
@@ -257,7 +314,9 @@ static void canon_tok(cf_buf_t *b, const qmpk_msg_t *m, int t, int depth,
     case QMPK_T_STRING: {
         size_t n;
         char *s = str_dup(m, t, &n);
-        if (mask && s && generated_node_name(s, n))
+        if (mode == CANON_PATTERN)
+            pattern_str(b, s ? s : "", s ? n : 0);
+        else if (mask && s && generated_node_name(s, n))
             cf_buf_adds(b, "\"<node-name>\"");
         else
             canon_str(b, s ? s : "", s ? n : 0);
@@ -285,7 +344,12 @@ static void canon_tok(cf_buf_t *b, const qmpk_msg_t *m, int t, int depth,
 
 void cf_value_canon(cf_buf_t *out, const cf_value_t *v, bool mask_variable)
 {
-    canon_tok(out, &v->msg, 0, 0, mask_variable);
+    canon_tok(out, &v->msg, 0, 0, mask_variable ? CANON_DIFF : CANON_PLAIN);
+}
+
+void cf_value_pattern(cf_buf_t *out, const cf_value_t *v)
+{
+    canon_tok(out, &v->msg, 0, 0, CANON_PATTERN);
 }
 
 /* ------------------------------------------------------------------ */
@@ -301,7 +365,7 @@ typedef struct mctx {
 static void short_tok(cf_buf_t *b, const qmpk_msg_t *m, int t)
 {
     cf_buf_t tmp = {0};
-    canon_tok(&tmp, m, t, 1, false);
+    canon_tok(&tmp, m, t, 1, CANON_PLAIN);
     if (tmp.len > 200) {
         cf_buf_add(b, tmp.p, 180);
         cf_buf_addf(b, "...(%zu bytes)", tmp.len);

@@ -222,9 +222,13 @@ static void add_link(proxy_t *p, int cfd)
 static void drop_link(proxy_t *p, size_t i)
 {
     link_t *l = p->links[i];
+    /* who ended it: the client, the server, or the proxy itself exiting
+     * (a signal, --watch-pid) while both were still there */
+    const char *by = l->client_gone ? "\"by\": \"client\""
+                   : p->closing ? "\"by\": \"proxy\"" : "\"by\": \"server\"";
     if (p->tracing)
         qt_trace_put(&p->trace, qt_mono() - p->t0, l->mon, QT_DIR_CLOSE,
-                     NULL, 0, NULL, NULL);
+                     NULL, 0, NULL, by);
     link_free(l);
     p->links[i] = p->links[--p->nlinks];
     if (p->o->once)
@@ -265,8 +269,10 @@ static bool service_link(proxy_t *p, link_t *l, const struct pollfd *pc,
                          const struct pollfd *ps)
 {
     if (pc->revents & (POLLIN | POLLHUP | POLLERR))
-        if (!pump_read(p, l, true))
-            return false;   /* client gone: nothing more to deliver */
+        if (!pump_read(p, l, true)) {
+            l->client_gone = true;   /* nothing more to deliver */
+            return false;
+        }
     if (!l->server_gone && (ps->revents & (POLLIN | POLLHUP | POLLERR)))
         if (!pump_read(p, l, false))
             link_server_eof(p, l);
@@ -274,8 +280,10 @@ static bool service_link(proxy_t *p, link_t *l, const struct pollfd *pc,
         link_server_eof(p, l);
     double now = qt_mono();
     link_release(p, l, now);
-    if (!link_write_client(p, l, now))
+    if (!link_write_client(p, l, now)) {
+        l->client_gone = true;
         return false;
+    }
     return !(l->server_gone && !l->head && !qt_buf_size(&l->to_client));
 }
 
@@ -380,6 +388,7 @@ int main(int argc, char **argv)
         rc = loop(&p);
     else if (p.lfd >= 0)
         rc = 1;
+    p.closing = true;
     while (p.nlinks)
         drop_link(&p, p.nlinks - 1);
     free(p.links);

@@ -59,6 +59,7 @@ typedef struct proxy {
     char tmpdir[200];
     int child;                  /* --exec: server pid, or 0 */
     bool stop;
+    bool closing;               /* exiting: links closed by the proxy */
 } proxy_t;
 
 /* relay.c */

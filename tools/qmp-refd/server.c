@@ -155,7 +155,10 @@ nomem:
     return NULL;
 }
 
-static void conn_close(server_t *s, size_t idx)
+/* by: "client" (it hung up or its socket failed) or "server" (we close:
+ * quit, shutdown, a monitor that stopped reading), recorded as the close
+ * entry's "by" so that a reader knows whether the server closed. */
+static void conn_close(server_t *s, size_t idx, const char *by)
 {
     conn_t *c = s->conns[idx];
     uint64_t now = server_now(s);
@@ -163,7 +166,13 @@ static void conn_close(server_t *s, size_t idx)
         trace_ns(s, c, QT_DIR_NOTE, qt_buf_head(&c->in), qt_buf_size(&c->in),
                  "input dropped at close", now);
     qmpk_engine_disconnect(&s->eng, c->mon, now);
-    trace_ns(s, c, QT_DIR_CLOSE, NULL, 0, NULL, now);
+    if (s->tracing) {
+        char extra[80];
+        snprintf(extra, sizeof(extra), "\"ns\": %llu, \"by\": \"%s\"",
+                 (unsigned long long)now, by);
+        qt_trace_put(&s->trace, trace_t(s), (int)c->mon, QT_DIR_CLOSE, NULL, 0,
+                     NULL, extra);
+    }
     if (c->listener >= 0)
         close(c->fd);
     else
@@ -281,15 +290,17 @@ static void service(server_t *s)
     for (size_t i = 0; i < s->nconns;) {
         conn_t *c = s->conns[i];
         bool ok = service_conn(s, c);
+        const char *by = "client";   /* a write failed: the client is gone */
         uint64_t d = qmpk_engine_monitor_dropped(&s->eng, c->mon);
         if (d > c->dropped) {
             say(s, "monitor %u stopped reading and lost %llu message(s) "
                 "when its output buffer filled; disconnecting it",
                 c->mon, (unsigned long long)(d - c->dropped));
             ok = false;
+            by = "server";
         }
         if (!ok)
-            conn_close(s, i);
+            conn_close(s, i, by);
         else
             i++;
     }
@@ -361,7 +372,7 @@ static int poll_once(server_t *s, struct pollfd **pfds, size_t *cap)
             ok = read_conn(s, c) && !(p[i].revents & POLLERR);
         if (!ok) {
             flush_conn(s, c);
-            conn_close(s, i - 1 - (size_t)s->nls);
+            conn_close(s, i - 1 - (size_t)s->nls, "client");
         }
     }
     return 0;
@@ -461,7 +472,7 @@ static void drain_and_close(server_t *s)
         poll(NULL, 0, 5);
     }
     while (s->nconns > 0)
-        conn_close(s, s->nconns - 1);
+        conn_close(s, s->nconns - 1, "server");
 }
 
 int server_run(server_t *s)
@@ -496,7 +507,7 @@ int server_run(server_t *s)
 void server_free(server_t *s)
 {
     while (s->nconns > 0)
-        conn_close(s, s->nconns - 1);
+        conn_close(s, s->nconns - 1, "server");
     free(s->conns);
     for (int i = 0; i < s->nls; i++) {
         close(s->ls[i].fd);
