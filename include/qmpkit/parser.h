@@ -279,10 +279,6 @@ typedef struct qmpk_stream {
     uint8_t fhot;           /* byte classes the next byte may be taken
                                in without a state change (feed's shortcut) */
     size_t fkey_start;      /* buffer offset of the key being scanned */
-    uint64_t fkeys[32];     /* per open object: fingerprints of its keys */
-    uint64_t fkeys_late[32];/* per open object: those of keys not kept */
-    uint8_t fnkeys[32];     /* per open object: keys seen */
-    uint32_t fkeypos[32][8][2]; /* per open object: first keys' offset, length */
     uint8_t fdirect;        /* this message's tokens are written as scanned */
     int32_t ftoksuper;      /* jsmn's toksuper for the tokens written so far */
     size_t fcap;            /* message length at which the fast path stops */
@@ -315,9 +311,17 @@ typedef struct qmpk_stream {
     /* grammar (json-parser.c, as an automaton) */
     uint8_t gstate;
     uint32_t gdepth;
-    uint8_t gstack[QMPK_MAX_DEPTH_LIMIT];
     qmpk_errno_t gerr;      /* first grammar error of this message */
     size_t gerr_at, gerr_arg, gerr_arg_len;
+    /* Per nesting level, from fkeys on: an entry is written when its level
+     * opens, before anything reads it, so init and reset clear only the
+     * fields above (these are 3,616 of the stream's bytes, and a monitor
+     * or a fuzzer starts streams often). */
+    uint64_t fkeys[32];     /* per open object: fingerprints of its keys */
+    uint64_t fkeys_late[32];/* per open object: those of keys not kept */
+    uint8_t fnkeys[32];     /* per open object: keys seen */
+    uint32_t fkeypos[32][8][2]; /* per open object: first keys' offset, length */
+    uint8_t gstack[QMPK_MAX_DEPTH_LIMIT]; /* grammar: per open container */
 } qmpk_stream_t;
 
 /* Check the configuration and start a stream.  QMPK_E_OK or QMPK_E_BAD_CONFIG. */
