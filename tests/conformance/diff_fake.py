@@ -7,11 +7,10 @@ difference (the run state).
 usage: diff_fake.py MICRO PACKAGE OFFSET NODE STATUS SOCKET
 """
 import json
-import socket
 import sys
 import time
 
-from fake_qmp import requests
+from fake_qmp import requests, serve_unix
 
 COMMANDS = ["qmp_capabilities", "query-commands", "query-version",
             "query-status", "query-block-jobs"]
@@ -32,13 +31,7 @@ def main():
                               "io-status": "ok", "status": "running",
                               "auto-finalize": True, "auto-dismiss": True}],
     }
-    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    srv.bind(path)
-    srv.listen(8)
-    while True:
-        conn, _ = srv.accept()
-        with conn:
-            serve(conn, version, replies)
+    serve_unix(path, lambda conn, _n: serve(conn, version, replies))
 
 
 def send(conn, obj):

@@ -15,11 +15,10 @@ inside it.
 """
 import json
 import os
-import socket
 import stat
 import sys
 
-from fake_qmp import requests
+from fake_qmp import requests, serve_unix
 
 GREETING = {"QMP": {"version": {"qemu": {"micro": 0, "minor": 2, "major": 7},
                                 "package": ""}, "capabilities": []}}
@@ -66,13 +65,7 @@ def serve(conn, exec_dir, log):
 
 def main():
     path, exec_dir, log = sys.argv[1:4]
-    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    srv.bind(path)
-    srv.listen(4)
-    while True:
-        conn, _ = srv.accept()
-        with conn:
-            serve(conn, exec_dir, log)
+    serve_unix(path, lambda conn, _n: serve(conn, exec_dir, log))
 
 
 if __name__ == "__main__":

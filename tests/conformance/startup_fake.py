@@ -23,10 +23,9 @@ MODE
 import json
 import os
 import signal
-import socket
 import sys
 
-from fake_qmp import requests
+from fake_qmp import requests, serve_unix
 
 GREETING = {"QMP": {"version": {"qemu": {"micro": 0, "minor": 2, "major": 7},
                                 "package": ""}, "capabilities": []}}
@@ -92,21 +91,15 @@ def main():
     mode, state_dir, path = sys.argv[1:4]
     start = count_start(state_dir)
     signal.signal(signal.SIGSEGV, signal.SIG_DFL)
-    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    srv.bind(path)
-    srv.listen(4)
     state = {"case": 0}
-    first = True
     crash_at = int(mode.split(":")[1]) if mode.startswith("crash-on-connection:") else 0
-    accepted = 0
-    while True:
-        conn, _ = srv.accept()
-        accepted += 1
-        if start == 1 and accepted == crash_at:
+
+    def one(conn, n):
+        if start == 1 and n == crash_at:
             os.kill(os.getpid(), signal.SIGSEGV)
-        with conn:
-            serve(conn, mode, start, first, state)
-        first = False
+        serve(conn, mode, start, n == 1, state)
+
+    serve_unix(path, one)
 
 
 if __name__ == "__main__":
