@@ -3,7 +3,8 @@
 # monitors open at once, a job, events, errors, garbage and partial writes,
 # quit) becomes a case that PASSes against a fresh qmp-refd and FAILs
 # against a server that answers otherwise; broken traces are exit 2 with a
-# sentence; the limits (10 monitors at once) at N and N+1.
+# sentence; the limits (10 monitors at once, 16 MiB per server message) at
+# N and N+1.
 CONFORM=$1 REFD=$2 CLIENT=$3 SHARED=${4:-}
 . "$(dirname "$0")/lib.sh"
 
@@ -129,6 +130,31 @@ expect_rc 0 "$CONFORM" from-trace "$T/reuse.trace" -o "$T/reuse.qmpt"
 [ "$(grep -c '^m0 connect raw' "$T/reuse.qmpt")" = 2 ] || fail "monitor m0 not reused: $(cat "$T/reuse.qmpt")"
 contains "$T/reuse.qmpt" "m0 close"
 ok "10 connections at once are m0..m9, an 11th is exit 2, a closed monitor is reused"
+
+# --- limits: FT_MSG_BYTES (16 MiB) per server message; the values in one
+# message are bounded by QEMU's 2^21 lexer tokens (at most 2^20 values) ---
+python3 - "$T" <<'PY'
+import json, sys
+d = sys.argv[1]
+def out(name, m):
+    with open(f"{d}/{name}.trace", "w") as f:
+        f.write(json.dumps({"t": 0, "mon": 0, "dir": "out", "data": m + "\r\n"}) + "\n")
+def nbytes(n):
+    return '{"return": "' + "A" * (n - 14) + '"}'
+def nvalues(n):   # the object, its key, the array and n - 3 numbers
+    return '{"return": [' + ",".join(["1"] * (n - 3)) + "]}"
+out("bytes_n", nbytes(16 << 20)); out("bytes_n1", nbytes((16 << 20) + 1))
+out("values_n", nvalues(1 << 20)); out("values_n1", nvalues((1 << 20) + 1))
+PY
+expect_rc 0 "$CONFORM" from-trace "$T/bytes_n.trace" -o "$T/bytes_n.qmpt"
+expect_rc 0 "$CONFORM" list --suite "$T/bytes_n.qmpt"; contains "$T/out" "1 cases"
+expect_rc 2 "$CONFORM" from-trace "$T/bytes_n1.trace"
+contains "$T/err" "bytes_n1.trace:1: connection 0: a server message of more than 16777216 bytes (from byte 16777216 of its output)"
+expect_rc 0 "$CONFORM" from-trace "$T/values_n.trace" -o "$T/values_n.qmpt"
+expect_rc 2 "$CONFORM" from-trace "$T/values_n1.trace"
+contains "$T/err" "the server sent a message beyond QEMU's JSON limits (JSON token count limit exceeded"
+rm -f "$T"/bytes_n* "$T"/values_n*
+ok "a 16 MiB server message converts, one byte more is exit 2; 2^20 values convert, one more is QEMU's limit"
 
 # --- bytes a case line cannot hold as they are ---------------------------
 # \x{41} and \*3{ would be escapes, \\ passes through, a final space, CR,

@@ -27,10 +27,13 @@
 #include <string.h>
 #include <unistd.h>
 
-/* The longest server message a trace may hold, and its tokens (QEMU's own
- * replies stay far below: query-qmp-schema is ~190 KiB). */
+/* The longest server message a trace may hold (QEMU's own replies stay far
+ * below: query-qmp-schema is ~190 KiB).  Its JSON values need no bound of
+ * their own: every value but the first of a container follows a ',' or a
+ * ':', so QEMU's limit of QMPK_DEFAULT_MAX_TOKENS lexer tokens, which the
+ * QEMU dialect applies first, admits at most half as many values. */
 #define FT_MSG_BYTES (16u << 20)
-#define FT_MSG_TOKENS (1u << 20)
+#define FT_MSG_TOKENS (QMPK_DEFAULT_MAX_TOKENS / 2)
 /* Expectations wait the runner's default (5 s) unless the trace shows the
  * server taking longer; then FT_SLACK times the longest wait recorded. */
 #define FT_DEFAULT_TIMEOUT_MS 5000
@@ -225,13 +228,27 @@ static bool server_bytes(ft_t *f, int mon, const char *p, size_t n, double t,
                 f->longest_wait = t - c->last_in;
             if (!expect_line(f, mon, &m, lineno))
                 return false;
+        } else if (r == QMPK_FEED_ERROR && (e.code == QMPK_E_MESSAGE_TOO_LARGE ||
+                                            e.code == QMPK_E_TOO_MANY_TOKENS)) {
+            bool bytes = e.code == QMPK_E_MESSAGE_TOO_LARGE;
+            snprintf(f->err, sizeof f->err, "%s:%lu: connection %d: a server message "
+                     "of more than %u %s (from byte %llu of its output); from-trace "
+                     "holds messages of up to %u bytes and %u JSON tokens", f->path,
+                     lineno, c->tmon, bytes ? FT_MSG_BYTES : FT_MSG_TOKENS,
+                     bytes ? "bytes" : "JSON tokens", (unsigned long long)e.offset,
+                     FT_MSG_BYTES, FT_MSG_TOKENS);
+            return false;
         } else if (r == QMPK_FEED_ERROR) {
+            bool limit = e.code == QMPK_E_TOKEN_SIZE || e.code == QMPK_E_TOKEN_COUNT ||
+                         e.code == QMPK_E_NESTING;
             char d[200];
             qmpk_error_format(&e, d, sizeof d);
             snprintf(f->err, sizeof f->err, "%s:%lu: connection %d: the server sent "
-                     "bytes that are not JSON (%s at byte %llu of its output); a "
-                     "server case can only expect JSON messages", f->path, lineno,
-                     c->tmon, d, (unsigned long long)e.offset);
+                     "%s (%s at byte %llu of its output); a server case can only "
+                     "expect JSON messages%s", f->path, lineno, c->tmon,
+                     limit ? "a message beyond QEMU's JSON limits" : "bytes that are not JSON",
+                     d, (unsigned long long)e.offset,
+                     limit ? " that QEMU itself would parse" : "");
             return false;
         } else if (used == 0) {
             break;
