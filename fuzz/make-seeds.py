@@ -20,6 +20,7 @@ import glob
 import hashlib
 import json
 import os
+import re
 import struct
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -168,7 +169,40 @@ def case_seeds(out):
             put(out, 'differential', s)
         if sends:
             put(out, 'stream', b'\x00\x03' + b''.join(sends))
-            put(out, 'engine', engine_program(0, [('', NEG)] + [('', s) for s in sends]))
+        for case in case_blocks(text):
+            for profile in (0, 1):
+                put(out, 'engine', engine_program(profile, case_sends(case)))
+
+
+def case_blocks(text):
+    """The cases of a .qmpt file: from one '# ID title' line to the next."""
+    cases = []
+    for line in text.split(b'\n'):
+        if line.startswith(b'# '):
+            cases.append([])
+        elif cases:
+            cases[-1].append(line)
+    return cases
+
+
+def case_sends(lines):
+    """One case's send lines as (monitor, bytes), each monitor negotiated
+    first unless the case starts raw: one engine program per case, so that
+    a whole file's program is not cut at the harness's max_len (8192) after
+    its first cases."""
+    raw = any(l.startswith(b'start:') and b'raw' in l for l in lines)
+    sends, seen = [], set()
+    for line in lines:
+        mon = b''
+        if re.match(rb'm[0-9] ', line):
+            mon, line = line[:2], line[3:]
+        if not (line.startswith(b'-> ') or line.startswith(b'-+ ')):
+            continue
+        if mon not in seen and not raw:
+            sends.append((mon, NEG))
+        seen.add(mon)
+        sends.append((mon, line[3:] + (b'\n' if line.startswith(b'-> ') else b'')))
+    return sends
 
 
 def edge_seeds(out):
