@@ -1,6 +1,6 @@
 /*
  * The qcow2 layout model: how long a qcow2 file is, from its allocation
- * state alone (docs/ENGINE.md, "qcow2 images").
+ * state alone (docs/CONFORMANCE.md, 4.12).
  *
  * A fresh image as QEMU 7.2's qcow2_co_create() lays it out (version 3,
  * 16-bit refcounts, no extensions): cluster 0 the header, cluster 1 the

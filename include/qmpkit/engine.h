@@ -38,7 +38,7 @@
  * formats them as qcow2 (size, cluster-size, preallocation off|metadata);
  * blockdev-add opens them (drivers "file" and "qcow2", with "backing"), and
  * block-stream and block-commit over qcow2 chains allocate clusters in the
- * images, so that the file lengths follow qcow2's layout (docs/ENGINE.md).
+ * images, so that the file lengths follow qcow2's layout (docs/CONFORMANCE.md, 4.12).
  *
  * Typical server loop (one thread):
  *
