@@ -323,7 +323,8 @@ static bool add_qcow2_image(eng_req_t *r, struct qmpk_eng_node *n, int file_node
         if ((n->backing = eng_node_lookup(r, ref)) < 0)
             return false;
     } else if (backing >= 0 && qmpk_type(r->msg, backing) != QMPK_T_NULL) {
-        eng_reply_error(r, "GenericError", "The engine takes 'backing' only as a node name or null");
+        eng_reply_error(r, "GenericError",
+                        "The engine takes 'backing' only as a node name or null");
         return false;
     }
     n->image = file_node;

@@ -263,8 +263,8 @@ static void create_qcow2_run(eng_req_t *r, const int *t, create_out_t *o)
     }
     uint64_t max = eng_qcow2_max_size((uint64_t)cluster);
     if ((uint64_t)size > max) {
-        create_fail(o, EFBIG, "Image too large for the engine's qcow2 model (engine limit %llu bytes at "
-                    "cluster-size %lld)", (unsigned long long)max, (long long)cluster);
+        create_fail(o, EFBIG, "Image too large for the engine's qcow2 model (engine limit "
+                    "%llu bytes at cluster-size %lld)", (unsigned long long)max, (long long)cluster);
         return;
     }
     eng_qcow2_format(&node_file(r->e, node)->img, (uint64_t)size, (uint64_t)cluster,

@@ -220,6 +220,19 @@ static void test_a_failing_create_job_concludes_with_qemus_error(void)
         "{\"current-progress\": 1, \"status\": \"concluded\", \"total-progress\": 1, \"type\": "
         "\"create\", \"id\": \"e3\", \"error\": \"Cannot find device='nope' nor "
         "node-name='nope'\"}]}\r\n");
+    /* what the model has no state for fails the job with the engine's text */
+    EXPECT(f, create("u1", "{\"driver\":\"qcow2\",\"file\":\"bf\",\"size\":1048576,"
+                           "\"backing-file\":\"/x\"}"), CREATE_FAILED("u1"));
+    EXPECT(f, create("u2", "{\"driver\":\"qcow2\",\"file\":\"bf\",\"size\":1048576,"
+                           "\"preallocation\":\"full\"}"), CREATE_FAILED("u2"));
+    EXPECT(f, create("u3", "{\"driver\":\"qcow2\",\"file\":{\"driver\":\"file\",\"filename\":"
+                           "\"/b\"},\"size\":1048576}"), CREATE_FAILED("u3"));
+    HAS(f, QJ, "\"id\": \"u3\", \"error\": \"The engine takes 'file' only as a node name\"}, "
+               "{\"current-progress\": 1, \"status\": \"concluded\", \"total-progress\": 1, "
+               "\"type\": \"create\", \"id\": \"u2\", \"error\": \"The engine's qcow2 model "
+               "preallocates off or metadata only\"}, {\"current-progress\": 1, \"status\": "
+               "\"concluded\", \"total-progress\": 1, \"type\": \"create\", \"id\": \"u1\", "
+               "\"error\": \"The engine's qcow2 model has no 'backing-file'\"}");
     /* formatting a file a qcow2 node has open */
     fx_cmd(f, 0, create("q", "{\"driver\":\"qcow2\",\"file\":\"bf\",\"size\":1048576}"));
     fx_cmd(f, 0, dismiss("q"));
@@ -308,6 +321,14 @@ static void test_stream_and_commit_write_into_the_images(void)
         "1048576, \"speed\": 0, \"type\": \"stream\"}");
     HAS(f, NODES, "\"image\": {\"virtual-size\": 327680, \"filename\": \"/d/top.qcow2\"");
     HAS(f, NODES, "\"node-name\": \"top\", \"backing_file_depth\": 0");
+    /* a stream down to a base-node keeps that base as top's backing */
+    make_qcow2(f, "b2", ",\"preallocation\":\"metadata\"", NULL);
+    make_qcow2(f, "m2", ",\"preallocation\":\"metadata\"", "b2");
+    make_qcow2(f, "t2", "", "m2");
+    HAS(f, "{\"execute\":\"block-stream\",\"arguments\":{\"job-id\":\"s2\",\"device\":\"t2\","
+           "\"base-node\":\"b2\"}}", "\"type\": \"stream\"}");
+    HAS(f, NODES, "\"node-name\": \"t2\", \"backing_file_depth\": 1");
+    HAS(f, NODES, "\"image\": {\"virtual-size\": 327680, \"filename\": \"/d/t2.qcow2\"");
     /* base is free again: only mid holds it */
     EXPECT(f, "{\"execute\":\"blockdev-del\",\"arguments\":{\"node-name\":\"top\"}}", OK);
     EXPECT(f, "{\"execute\":\"blockdev-del\",\"arguments\":{\"node-name\":\"mid\"}}", OK);
