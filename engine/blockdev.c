@@ -275,9 +275,8 @@ static void add_qcow2_node(eng_req_t *r, int file)
     eng_req_defer(r, eng_now(r->e) + lat, RUN_QCOW2_OPEN);
 }
 
-/* Is qcow2's 'file' a file node (a simulated file, not null-co)?  Sets
- * *file_node, or replies the lookup error (false with -1 means: not a
- * file node, take the null-co path). */
+/* Does qcow2's 'file' name a file node (a simulated file)?  Then *file_node
+ * is set; otherwise the null-co path (add_qcow2_node) replies. */
 static bool qcow2_over_file(eng_req_t *r, int file, int *file_node)
 {
     char ref[ENG_ID_MAX];
@@ -471,8 +470,6 @@ void eng_cmd_blockdev_add(eng_req_t *r)
         add_qcow2_node(r, v.tok[B__COUNT]);
         return;
     }
-    if (driver == D_QCOW2 && file_node < 0)
-        return;
     eng_arg_str(r, v.tok[B_NODE_NAME], name, sizeof name);
     if (!check_node_name(r, name))
         return;
