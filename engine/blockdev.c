@@ -15,8 +15,9 @@
  * (1 GiB); a larger node fails to open */
 #define ENG_NODE_MAX_BYTES 9223372035781033984ull
 
-static const char *const drivers[] = { "blkdebug", "null-aio", "null-co", "qcow2", "raw", NULL };
-enum { D_BLKDEBUG, D_NULL_AIO, D_NULL_CO, D_QCOW2, D_RAW };
+static const char *const drivers[] = { "blkdebug", "file", "null-aio", "null-co", "qcow2", "raw",
+                                       NULL };
+enum { D_BLKDEBUG, D_FILE, D_NULL_AIO, D_NULL_CO, D_QCOW2, D_RAW };
 static const char *const discard_vals[] = { "ignore", "unmap", NULL };
 const char *const eng_detect_zeroes_name[] = { "off", "on", "unmap", NULL };
 /* BlkdebugEvent of QEMU 7.2, in schema order */
@@ -90,6 +91,19 @@ static const arg_def_t add_raw[] = {
     { "file", AT_ANY, true, NULL, NULL },
     { "offset", AT_INT, false, NULL, NULL },
     { "size", AT_INT, false, NULL, NULL },
+    { NULL, AT_ANY, false, NULL, NULL },
+};
+static const char *const locking_vals[] = { "off", "on", "auto", NULL };
+static const char *const aio_vals[] = { "threads", "native", "io_uring", NULL };
+/* BlockdevOptionsFile: a simulated file blockdev-create made */
+static const arg_def_t add_file[] = {
+    { "filename", AT_STR, true, NULL, NULL },
+    { "pr-manager", AT_STR, false, NULL, NULL },
+    { "locking", AT_ENUM, false, locking_vals, NULL },
+    { "aio", AT_ENUM, false, aio_vals, NULL },
+    { "aio-max-batch", AT_INT, false, NULL, NULL },
+    { "drop-cache", AT_BOOL, false, NULL, NULL },
+    { "x-check-cache-dropped", AT_BOOL, false, NULL, NULL },
     { NULL, AT_ANY, false, NULL, NULL },
 };
 static const arg_def_t add_qcow2[] = {
@@ -261,6 +275,62 @@ static void add_qcow2_node(eng_req_t *r, int file)
     eng_req_defer(r, eng_now(r->e) + lat, RUN_QCOW2_OPEN);
 }
 
+/* Does qcow2's 'file' name a file node (a simulated file)?  Then *file_node
+ * is set; otherwise the null-co path (add_qcow2_node) replies. */
+static bool qcow2_over_file(eng_req_t *r, int file, int *file_node)
+{
+    char ref[ENG_ID_MAX];
+
+    if (qmpk_type(r->msg, file) != QMPK_T_STRING)
+        return false;
+    eng_arg_str(r, file, ref, sizeof ref);
+    int i = eng_node_find(r->e, ref);
+    if (i < 0 || r->e->nodes[i].driver != DRV_FILE)
+        return false;
+    *file_node = i;
+    return true;
+}
+
+/* file-posix's open of a simulated file */
+static bool add_file_node(eng_req_t *r, struct qmpk_eng_node *n, int filename)
+{
+    char path[QMPK_ENGINE_MAX_PATH_BYTES + 2];
+
+    eng_arg_str(r, filename, path, sizeof path);
+    n->file = eng_file_find(r->e, path);
+    if (n->file < 0) {
+        eng_reply_errorf(r, "GenericError", "Could not open '%s': No such file or directory",
+                         path);
+        return false;
+    }
+    return true;
+}
+
+/* qcow2_open() over a file node: the file must hold an image; then the
+ * backing, a node reference (or null: none). */
+static bool add_qcow2_image(eng_req_t *r, struct qmpk_eng_node *n, int file_node, int backing)
+{
+    char ref[ENG_ID_MAX];
+    const struct qmpk_eng_file *f = &r->e->files[r->e->nodes[file_node].file];
+
+    if (!f->img.formatted) {
+        eng_reply_error(r, "GenericError", "Image is not in qcow2 format");
+        return false;
+    }
+    if (backing >= 0 && qmpk_type(r->msg, backing) == QMPK_T_STRING) {
+        eng_arg_str(r, backing, ref, sizeof ref);
+        if ((n->backing = eng_node_lookup(r, ref)) < 0)
+            return false;
+    } else if (backing >= 0 && qmpk_type(r->msg, backing) != QMPK_T_NULL) {
+        eng_reply_error(r, "GenericError",
+                        "The engine takes 'backing' only as a node name or null");
+        return false;
+    }
+    n->image = file_node;
+    n->size = f->img.size;
+    return true;
+}
+
 static bool check_node_name(eng_req_t *r, const char *name)
 {
     if (!eng_id_wellformed(name)) {
@@ -284,6 +354,7 @@ static const arg_def_t *variant_of(int driver)
     case D_BLKDEBUG: return add_blkdebug;
     case D_QCOW2: return add_qcow2;
     case D_RAW: return add_raw;
+    case D_FILE: return add_file;
     default: return add_null;
     }
 }
@@ -363,7 +434,7 @@ static bool add_child(eng_req_t *r, struct qmpk_eng_node *n, int ref_or_obj)
     struct qmpk_eng_node *child = &r->e->nodes[c];
     memset(child, 0, sizeof *child);
     child->driver = drv == D_NULL_AIO ? DRV_NULL_AIO : DRV_NULL_CO;
-    child->image = child->backing = child->busy_job = -1;
+    child->image = child->backing = child->busy_job = child->file = -1;
     if (name_tok >= 0)
         snprintf(child->name, sizeof child->name, "%s", ref);
     else
@@ -394,7 +465,8 @@ void eng_cmd_blockdev_add(eng_req_t *r)
         eng_reply_error(r, "GenericError", "'node-name' must be specified for the root node");
         return;
     }
-    if (driver == D_QCOW2) {
+    int file_node = -1;
+    if (driver == D_QCOW2 && !qcow2_over_file(r, v.tok[B__COUNT], &file_node)) {
         add_qcow2_node(r, v.tok[B__COUNT]);
         return;
     }
@@ -410,14 +482,20 @@ void eng_cmd_blockdev_add(eng_req_t *r)
     struct qmpk_eng_node *n = &r->e->nodes[i];
     memset(n, 0, sizeof *n);
     n->driver = driver == D_BLKDEBUG ? DRV_BLKDEBUG : driver == D_NULL_AIO ? DRV_NULL_AIO
-              : driver == D_RAW ? DRV_RAW : DRV_NULL_CO;
-    n->image = n->backing = n->busy_job = -1;
+              : driver == D_RAW ? DRV_RAW : driver == D_FILE ? DRV_FILE
+              : driver == D_QCOW2 ? DRV_QCOW2 : DRV_NULL_CO;
+    n->image = n->backing = n->busy_job = n->file = -1;
     snprintf(n->name, sizeof n->name, "%s", name);
     n->read_only = eng_arg_bool(r, v.tok[B_READ_ONLY], false);
     n->detect_zeroes = v.tok[B_DETECT_ZEROES] >= 0
                      ? eng_enum_index(r->msg, v.tok[B_DETECT_ZEROES], dz_vals) : 0;
-    if (driver == D_RAW ? !add_child(r, n, v.tok[B__COUNT]) : !add_variant(r, n, &v))
+    if (driver == D_FILE || driver == D_QCOW2) {
+        if (!(driver == D_FILE ? add_file_node(r, n, v.tok[B__COUNT])
+                               : add_qcow2_image(r, n, file_node, v.tok[B__COUNT + 1])))
+            return;
+    } else if (driver == D_RAW ? !add_child(r, n, v.tok[B__COUNT]) : !add_variant(r, n, &v)) {
         return;
+    }
     if (driver == D_RAW)
         n->size = r->e->nodes[n->image].size;
     if (n->image >= 0)

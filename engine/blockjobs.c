@@ -294,6 +294,7 @@ static bool copy_chunk(qmpk_engine_t *e, struct qmpk_eng_job *j, uint64_t n)
 
     if (!err) {
         j->offset += n;
+        eng_blockjob_image_copy(e, j, j->offset);
         return true;
     }
     bool go_on = apply_error(e, j, write, err);
@@ -469,6 +470,10 @@ void eng_blockjob_step(qmpk_engine_t *e, struct qmpk_eng_job *j)
     }
     if (j->completed_work || (j->status != JS_RUNNING && j->status != JS_READY))
         return;
+    if (j->type == JT_CREATE) {
+        eng_create_job_run(e, j);
+        return;
+    }
     if (j->inflight) {
         finish_inflight(e, j);
         if (j->completed_work || j->wake != ENG_NEVER || j->status == JS_PAUSED)

@@ -24,6 +24,8 @@ const char *eng_node_driver_name(node_driver_t d)
     case DRV_NULL_AIO: return "null-aio";
     case DRV_BLKDEBUG: return "blkdebug";
     case DRV_RAW: return "raw";
+    case DRV_FILE: return "file";
+    case DRV_QCOW2: return "qcow2";
     case DRV_NULL_CO: break;
     }
     return "null-co";
@@ -56,6 +58,13 @@ static bool exact_filename(const qmpk_engine_t *e, const struct qmpk_eng_node *n
             return false;
         snprintf(out, cap, "%s://", eng_node_driver_name(n->driver));
         return true;
+    case DRV_FILE:
+        snprintf(out, cap, "%s", e->files[n->file].path);
+        return true;
+    case DRV_QCOW2:     /* a backing given at blockdev-add is a strong option */
+        if (n->backing >= 0)
+            return false;
+        return c && depth < NODE_CHAIN_MAX && exact_filename(e, c, out, cap, depth + 1);
     case DRV_RAW:
         return c && depth < NODE_CHAIN_MAX && exact_filename(e, c, out, cap, depth + 1);
     case DRV_BLKDEBUG: {
@@ -151,10 +160,20 @@ static int collect_options(const qmpk_engine_t *e, const struct qmpk_eng_node *n
         o->kind = OV_INT;
         o->i = (int64_t)n->size;
     }
-    if (c && depth < NODE_CHAIN_MAX && (n->driver == DRV_RAW || n->driver == DRV_BLKDEBUG)) {
-        o = opt_add(v, &cnt, n->driver == DRV_RAW ? "file" : "image", -1, NULL);
+    if (n->driver == DRV_FILE) {
+        o = opt_add(v, &cnt, "filename", -1, NULL);
+        o->kind = OV_STR;
+        o->s = e->files[n->file].path;
+    }
+    if (c && depth < NODE_CHAIN_MAX && n->driver != DRV_FILE) {
+        o = opt_add(v, &cnt, n->driver == DRV_BLKDEBUG ? "image" : "file", -1, NULL);
         o->kind = OV_CHILD;
         o->child = c;
+    }
+    if (n->driver == DRV_QCOW2 && n->backing >= 0 && depth < NODE_CHAIN_MAX) {
+        o = opt_add(v, &cnt, "backing", -1, NULL);
+        o->kind = OV_CHILD;
+        o->child = &e->nodes[n->backing];
     }
     for (int k = 0; n->driver == DRV_BLKDEBUG && k < ENG_FAULTS; k++) {
         if (n->faults[k].used)
@@ -218,8 +237,45 @@ static const struct qmpk_eng_node *filter_or_cow(const qmpk_engine_t *e,
     return NULL;
 }
 
-/* ImageInfo: backing-image virtual-size filename format actual-size
- * (blkdebug has no allocated-size callback, so no actual-size) */
+/* The simulated file under a file or qcow2 node, NULL for the others. */
+static const struct qmpk_eng_file *image_file(const qmpk_engine_t *e,
+                                              const struct qmpk_eng_node *n)
+{
+    if (n->driver == DRV_QCOW2 && n->image >= 0)
+        n = &e->nodes[n->image];
+    return n->driver == DRV_FILE && n->file >= 0 ? &e->files[n->file] : NULL;
+}
+
+/* ImageInfoSpecificQCow2 of a version 3 image with QEMU 7.2's defaults:
+ * the only images blockdev-create makes in the engine */
+static void write_qcow2_specific(qmpk_writer_t *w)
+{
+    qmpk_w_key(w, "format-specific");
+    qmpk_w_obj_begin(w);
+    qmpk_w_key(w, "type");
+    qmpk_w_str(w, "qcow2");
+    qmpk_w_key(w, "data");
+    qmpk_w_obj_begin(w);
+    qmpk_w_key(w, "compat");
+    qmpk_w_str(w, "1.1");
+    qmpk_w_key(w, "compression-type");
+    qmpk_w_str(w, "zlib");
+    qmpk_w_key(w, "lazy-refcounts");
+    qmpk_w_bool(w, false);
+    qmpk_w_key(w, "refcount-bits");
+    qmpk_w_int(w, 16);
+    qmpk_w_key(w, "corrupt");
+    qmpk_w_bool(w, false);
+    qmpk_w_key(w, "extended-l2");
+    qmpk_w_bool(w, false);
+    qmpk_w_obj_end(w);
+    qmpk_w_obj_end(w);
+}
+
+/* ImageInfo: backing-image virtual-size filename [cluster-size] format
+ * actual-size [format-specific dirty-flag]: cluster-size and
+ * format-specific for qcow2, dirty-flag for file and qcow2 (blkdebug has
+ * no allocated-size callback, so no actual-size) */
 static void write_image(const qmpk_engine_t *e, const struct qmpk_eng_node *n, bool flat,
                         qmpk_writer_t *w, int depth)
 {
@@ -233,14 +289,29 @@ static void write_image(const qmpk_engine_t *e, const struct qmpk_eng_node *n, b
     }
     eng_node_filename(e, n, fname, sizeof fname);
     qmpk_w_key(w, "virtual-size");
-    qmpk_w_uint(w, n->size);
+    qmpk_w_uint(w, n->driver == DRV_FILE ? eng_file_node_size(e, n) : n->size);
     qmpk_w_key(w, "filename");
     qmpk_w_str(w, fname);
+    const eng_qcow2_t *q = eng_node_qcow2_c(e, n);
+    if (q) {
+        qmpk_w_key(w, "cluster-size");
+        qmpk_w_uint(w, q->cluster);
+    }
     qmpk_w_key(w, "format");
     qmpk_w_str(w, eng_node_driver_name(n->driver));
-    if (n->driver != DRV_BLKDEBUG) {
+    const struct qmpk_eng_file *f = image_file(e, n);
+    if (f) {
+        qmpk_w_key(w, "actual-size");
+        qmpk_w_uint(w, eng_file_actual_size(f));
+    } else if (n->driver != DRV_BLKDEBUG) {
         qmpk_w_key(w, "actual-size");
         qmpk_w_int(w, 0);
+    }
+    if (q)
+        write_qcow2_specific(w);
+    if (f) {
+        qmpk_w_key(w, "dirty-flag");
+        qmpk_w_bool(w, false);
     }
     qmpk_w_obj_end(w);
 }
@@ -284,6 +355,12 @@ static void write_node(const qmpk_engine_t *e, const struct qmpk_eng_node *n, bo
     zero_member(w, "iops");
     zero_member(w, "bps_wr");
     zero_member(w, "write_threshold");
+    if (n->driver == DRV_QCOW2 && n->backing >= 0) {
+        /* bs->backing_file: the backing node's filename */
+        eng_node_filename(e, &e->nodes[n->backing], fname, sizeof fname);
+        qmpk_w_key(w, "backing_file");
+        qmpk_w_str(w, fname);
+    }
     qmpk_w_key(w, "encrypted");
     qmpk_w_bool(w, false);
     zero_member(w, "bps");

@@ -213,10 +213,12 @@ static const struct qmpk_eng_job *job_next_newest(const qmpk_engine_t *e, uint32
 static void hmp_info_block_jobs(const qmpk_engine_t *e, hmp_out_t *o)
 {
     const struct qmpk_eng_job *j = job_next_newest(e, UINT32_MAX);
+    bool any = false;
 
-    if (!j)
-        hmp_printf(o, "No active jobs\n");
     for (; j; j = job_next_newest(e, j->seq)) {
+        if (j->type == JT_CREATE)       /* not a block job */
+            continue;
+        any = true;
         if (j->type == JT_STREAM)
             hmp_printf(o, "Streaming device %s: ", j->id);
         else
@@ -224,6 +226,8 @@ static void hmp_info_block_jobs(const qmpk_engine_t *e, hmp_out_t *o)
         hmp_printf(o, "Completed %llu of %llu bytes, speed limit %lld bytes/s\n",
                    (unsigned long long)j->offset, (unsigned long long)j->len, (long long)j->speed);
     }
+    if (!any)
+        hmp_printf(o, "No active jobs\n");
 }
 
 /* HMP quit is QMP quit: SHUTDOWN first, then the (empty) reply */

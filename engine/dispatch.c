@@ -25,6 +25,7 @@ static const eng_cmd_t commands[] = {
     { "block-stream", eng_cmd_block_stream, CMD_ASYNC },
     { "blockdev-add", eng_cmd_blockdev_add, 0 },
     { "blockdev-backup", eng_cmd_blockdev_backup, CMD_ASYNC },
+    { "blockdev-create", eng_cmd_blockdev_create, 0 },
     { "blockdev-del", eng_cmd_blockdev_del, 0 },
     { "blockdev-mirror", eng_cmd_blockdev_mirror, CMD_ASYNC },
     { "cont", eng_cmd_cont, 0 },

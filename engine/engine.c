@@ -50,6 +50,7 @@ static void apply_defaults(qmpk_engine_config_t *c)
     DFLT(max_monitors, QMPK_ENGINE_DEFAULT_MONITORS);
     DFLT(max_jobs, QMPK_ENGINE_DEFAULT_JOBS);
     DFLT(max_nodes, QMPK_ENGINE_DEFAULT_NODES);
+    DFLT(max_files, QMPK_ENGINE_DEFAULT_FILES);
     DFLT(max_pending, QMPK_ENGINE_DEFAULT_PENDING);
     DFLT(queue_depth, QMPK_ENGINE_DEFAULT_QUEUE_DEPTH);
     DFLT(msg_bytes, QMPK_ENGINE_DEFAULT_MSG_BYTES);
@@ -66,7 +67,7 @@ static bool config_valid(const qmpk_engine_config_t *c)
     if (c->profile != QMPK_PROFILE_QEMU72 && c->profile != QMPK_PROFILE_EXTENDED)
         return false;
     if (c->max_monitors > QMPK_ENGINE_MAX_MONITORS || c->max_jobs > QMPK_ENGINE_MAX_JOBS ||
-        c->max_nodes > QMPK_ENGINE_MAX_NODES)
+        c->max_nodes > QMPK_ENGINE_MAX_NODES || c->max_files > QMPK_ENGINE_MAX_FILES)
         return false;
     if (c->queue_depth < 1 || c->queue_depth > QMPK_ENGINE_MAX_QUEUE_DEPTH)
         return false;
@@ -133,6 +134,7 @@ static void layout_all(layout_t *l, const qmpk_engine_config_t *c, qmpk_engine_t
     struct qmpk_eng_job *jobs = carve(l, (size_t)c->max_jobs * sizeof *jobs);
     struct qmpk_eng_node *nodes = carve(l, (size_t)c->max_nodes * sizeof *nodes);
     struct qmpk_eng_pend *pend = carve(l, (size_t)c->max_pending * sizeof *pend);
+    struct qmpk_eng_file *files = carve(l, (size_t)c->max_files * sizeof *files);
     char *scratch = carve(l, c->reply_bytes);
     char *scratch2 = carve(l, c->reply_bytes);
 
@@ -141,6 +143,8 @@ static void layout_all(layout_t *l, const qmpk_engine_config_t *c, qmpk_engine_t
         memset(jobs, 0, (size_t)c->max_jobs * sizeof *jobs);
         memset(nodes, 0, (size_t)c->max_nodes * sizeof *nodes);
         memset(pend, 0, (size_t)c->max_pending * sizeof *pend);
+        memset(files, 0, (size_t)c->max_files * sizeof *files);
+        e->files = files;
         e->mons = mons;
         e->jobs = jobs;
         e->nodes = nodes;
@@ -199,6 +203,7 @@ qmpk_engine_errno_t qmpk_engine_init(qmpk_engine_t *e, const qmpk_engine_config_
         e->nodes[i].image = -1;
         e->nodes[i].backing = -1;
         e->nodes[i].busy_job = -1;
+        e->nodes[i].file = -1;
     }
     return QMPK_ENGINE_E_OK;
 }

@@ -64,7 +64,9 @@ struct qmpk_eng_mon {
 /* ------------------------------------------------------------------ */
 /* Block nodes                                                          */
 
-typedef enum node_driver { DRV_NULL_CO, DRV_NULL_AIO, DRV_BLKDEBUG, DRV_RAW } node_driver_t;
+typedef enum node_driver {
+    DRV_NULL_CO, DRV_NULL_AIO, DRV_BLKDEBUG, DRV_RAW, DRV_FILE, DRV_QCOW2
+} node_driver_t;
 
 /* When a blkdebug rule is armed: QEMU arms a rule when its event fires.
  * Over null-co only these ever fire: 'none' (armed from the start),
@@ -120,7 +122,54 @@ struct qmpk_eng_node {
     bool has_read_zeroes;       /* which make its filename json:{...} */
     bool read_only;
     int detect_zeroes;          /* index into "off", "on", "unmap" */
+    int file;                   /* DRV_FILE: index into e->files, else -1 */
 };
+
+/* ------------------------------------------------------------------ */
+/* Simulated files and their qcow2 images (qcow2.c, images.c)           */
+
+/* A qcow2 image as its allocation state, no data: the engine never writes
+ * anything but zeroes, so which guest clusters are allocated (and whether
+ * as data or as zero clusters) is all a file length depends on.  Every
+ * writer the engine has (metadata preallocation, stream, commit) writes in
+ * offset order from 0, so the allocated clusters are always a prefix
+ * [0, alloc) of the image. */
+typedef struct eng_qcow2 {
+    bool formatted;             /* the file holds a qcow2 image */
+    uint64_t size;              /* virtual size, bytes (a multiple of 512) */
+    uint64_t cluster;           /* cluster size, bytes */
+    uint64_t alloc;             /* guest bytes allocated: a prefix, cluster-aligned or size */
+    uint64_t data;              /* host data clusters (zero clusters have none) */
+} eng_qcow2_t;
+
+#define ENG_QCOW2_MIN_CLUSTER 512ull
+#define ENG_QCOW2_MAX_CLUSTER (2ull * 1024 * 1024)
+#define ENG_QCOW2_DEFAULT_CLUSTER 65536ull
+
+bool eng_qcow2_cluster_valid(uint64_t cluster);
+/* Largest virtual size whose fully allocated image fits the first refcount
+ * block (the model's bound, see qcow2.c). */
+uint64_t eng_qcow2_max_size(uint64_t cluster);
+void eng_qcow2_format(eng_qcow2_t *q, uint64_t size, uint64_t cluster, bool metadata);
+uint64_t eng_qcow2_file_length(const eng_qcow2_t *q);
+/* Allocate the guest clusters covering [0, end) not yet allocated, as data
+ * or as zero clusters. */
+void eng_qcow2_allocate(eng_qcow2_t *q, uint64_t end, bool data);
+
+struct qmpk_eng_file {
+    bool used;
+    char path[QMPK_ENGINE_MAX_PATH_BYTES + 1];
+    uint64_t length;            /* unformatted: bytes (qcow2: eng_qcow2_file_length) */
+    eng_qcow2_t img;
+};
+
+uint64_t eng_file_length(const struct qmpk_eng_file *f);
+int eng_file_find(const qmpk_engine_t *e, const char *path);
+/* The qcow2 image under a qcow2 node, NULL for other drivers. */
+eng_qcow2_t *eng_node_qcow2(qmpk_engine_t *e, int node);
+const eng_qcow2_t *eng_node_qcow2_c(const qmpk_engine_t *e, const struct qmpk_eng_node *n);
+uint64_t eng_file_node_size(const qmpk_engine_t *e, const struct qmpk_eng_node *n);
+uint64_t eng_file_actual_size(const struct qmpk_eng_file *f);
 
 /* ------------------------------------------------------------------ */
 /* Jobs                                                                 */
@@ -135,7 +184,7 @@ typedef enum job_verb {
     JV_FINALIZE, JV__COUNT
 } job_verb_t;
 
-typedef enum job_type { JT_COMMIT, JT_STREAM, JT_MIRROR, JT_BACKUP } job_type_t;
+typedef enum job_type { JT_COMMIT, JT_STREAM, JT_MIRROR, JT_BACKUP, JT_CREATE } job_type_t;
 
 typedef enum on_error { OE_REPORT, OE_IGNORE, OE_ENOSPC, OE_STOP, OE_AUTO } on_error_t;
 
@@ -175,7 +224,10 @@ struct qmpk_eng_job {
     uint64_t pos;               /* sweeping: next cluster to try */
     uint32_t nfailed;           /* sweeping: clusters left dirty by errors */
     uint64_t failed[ENG_COPY_WORKERS];
-    char error[128];            /* JobInfo.error once ret != 0 */
+    int create_ret;             /* create: the outcome, 0 or -errno */
+    int stream_base;            /* stream: the node that becomes top's backing, or -1 */
+    char error[384];            /* JobInfo.error once ret != 0 (a permission
+                                   conflict names four nodes) */
 };
 
 /* ------------------------------------------------------------------ */
@@ -218,6 +270,18 @@ typedef struct eng_req {
 } eng_req_t;
 
 typedef void (*eng_handler_t)(eng_req_t *r);
+
+/* What a job-creating command asks for (jobcmds.c) */
+typedef struct job_spec {
+    job_type_t type;
+    int src, dst;               /* node indexes, -1: none (create) */
+    uint64_t chunk;
+    uint32_t txn;
+    bool active_commit;
+} job_spec_t;
+/* job_create(): id checks, a slot, JOB_STATUS_CHANGE created; NULL after
+ * replying an error.  obj holds job-id, speed, auto-finalize, ... */
+struct qmpk_eng_job *eng_job_create(eng_req_t *r, int obj, const job_spec_t *s);
 
 enum {
     CMD_OOB = 1u << 0,          /* allow-oob */
@@ -328,6 +392,7 @@ void eng_cmd_blockdev_mirror(eng_req_t *r);
 void eng_cmd_blockdev_backup(eng_req_t *r);
 void eng_cmd_block_stream(eng_req_t *r);
 void eng_cmd_block_commit(eng_req_t *r);
+void eng_cmd_blockdev_create(eng_req_t *r);           /* images.c */
 void eng_cmd_transaction(eng_req_t *r);
 void eng_cmd_query_jobs(eng_req_t *r);
 void eng_cmd_query_block_jobs(eng_req_t *r);
@@ -390,6 +455,12 @@ void eng_job_cancel_async(qmpk_engine_t *e, struct qmpk_eng_job *j, bool force);
 void eng_blockjob_step(qmpk_engine_t *e, struct qmpk_eng_job *j);
 void eng_blockjob_poll(qmpk_engine_t *e, struct qmpk_eng_job *j);
 void eng_blockjob_first_chunk(qmpk_engine_t *e, struct qmpk_eng_job *j);
+/* job_prepare() of a successful stream or commit over qcow2: the graph
+ * change (images.c) */
+void eng_create_job_run(qmpk_engine_t *e, struct qmpk_eng_job *j);
+void eng_blockjob_prepare(qmpk_engine_t *e, struct qmpk_eng_job *j);
+/* The image writes of a copied chunk ending at end (images.c) */
+void eng_blockjob_image_copy(qmpk_engine_t *e, const struct qmpk_eng_job *j, uint64_t end);
 void eng_event_job_status(qmpk_engine_t *e, const struct qmpk_eng_job *j);
 void eng_event_block_job(qmpk_engine_t *e, const struct qmpk_eng_job *j, const char *name);
 void eng_event_block_job_pending(qmpk_engine_t *e, const struct qmpk_eng_job *j);

@@ -18,13 +18,6 @@ static const char *const sync_vals[] = { "top", "full", "none", "incremental", "
 static const char *const copy_modes[] = { "background", "write-blocking", NULL };
 static const char *const bitmap_modes[] = { "on-success", "never", "always", NULL };
 
-typedef struct job_spec {
-    job_type_t type;
-    int src, dst;
-    uint64_t chunk;
-    uint32_t txn;
-    bool active_commit;
-} job_spec_t;
 
 /* ------------------------------------------------------------------ */
 /* Arguments by name (the visitor has already checked their types)      */
@@ -86,7 +79,7 @@ static bool check_job_id(eng_req_t *r, const char *id)
     return true;
 }
 
-static struct qmpk_eng_job *job_create(eng_req_t *r, int obj, const job_spec_t *s)
+struct qmpk_eng_job *eng_job_create(eng_req_t *r, int obj, const job_spec_t *s)
 {
     char id[ENG_JOB_ID_ARG];
     struct qmpk_eng_job *j;
@@ -129,7 +122,9 @@ static struct qmpk_eng_job *job_create(eng_req_t *r, int obj, const job_spec_t *
     j->wake = ENG_NEVER;
     j->pause_count = 1;         /* job_create: paused until job_start */
     j->status = JS_UNDEFINED;
-    r->e->nodes[s->src].busy_job = (int)(j - r->e->jobs);
+    j->stream_base = -1;
+    if (s->src >= 0)
+        r->e->nodes[s->src].busy_job = (int)(j - r->e->jobs);
     if (s->dst >= 0)
         r->e->nodes[s->dst].busy_job = (int)(j - r->e->jobs);
     eng_job_transition(r->e, j, JS_CREATED);
@@ -219,7 +214,7 @@ void eng_cmd_blockdev_mirror(eng_req_t *r)
         eng_reply_error(r, "GenericError", "Can't mirror node into itself");
         return;
     }
-    struct qmpk_eng_job *j = job_create(r, r->args, &s);
+    struct qmpk_eng_job *j = eng_job_create(r, r->args, &s);
     if (!j)
         return;
     eng_job_start(r->e, j);
@@ -271,7 +266,7 @@ static struct qmpk_eng_job *backup_prepare(eng_req_t *r, int obj, uint32_t txn)
         eng_reply_error(r, "GenericError", "Source and target image have different sizes");
         return NULL;
     }
-    struct qmpk_eng_job *j = job_create(r, obj, &s);
+    struct qmpk_eng_job *j = eng_job_create(r, obj, &s);
     if (j)
         j->pause_count++;       /* created inside the drained section */
     return j;
@@ -520,9 +515,16 @@ void eng_cmd_block_stream(eng_req_t *r)
     obj_str(r, r->args, "device", name, sizeof name);
     if ((s.src = eng_node_lookup(r, name)) < 0 || node_busy(r, s.src))
         return;
-    struct qmpk_eng_job *j = job_create(r, r->args, &s);
+    int base = -1;
+    if (qmpk_get(r->msg, r->args, "base-node") >= 0) {
+        obj_str(r, r->args, "base-node", name, sizeof name);
+        if ((base = eng_node_lookup(r, name)) < 0)
+            return;
+    }
+    struct qmpk_eng_job *j = eng_job_create(r, r->args, &s);
     if (!j)
         return;
+    j->stream_base = base;
     eng_job_start(r->e, j);
     /* with nothing to stream (no backing) QEMU's job ends before the reply */
     if (r->e->nodes[s.src].backing < 0)
@@ -611,7 +613,7 @@ void eng_cmd_block_commit(eng_req_t *r)
     s.active_commit = s.src == dev;
     if (s.active_commit)
         s.chunk = 16 * MiB;     /* active commit is a mirror underneath */
-    struct qmpk_eng_job *j = job_create(r, r->args, &s);
+    struct qmpk_eng_job *j = eng_job_create(r, r->args, &s);
     if (!j)
         return;
     eng_job_start(r->e, j);

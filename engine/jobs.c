@@ -24,6 +24,7 @@ const char *const eng_job_verb_name[JV__COUNT] = {
 
 const char *const eng_job_type_name[] = {
     [JT_COMMIT] = "commit", [JT_STREAM] = "stream", [JT_MIRROR] = "mirror", [JT_BACKUP] = "backup",
+    [JT_CREATE] = "create",
 };
 
 /* JobSTT (job.c): row = from, column = to. */
@@ -226,8 +227,10 @@ static void job_conclude(qmpk_engine_t *e, struct qmpk_eng_job *j)
 static void job_finalize_single(qmpk_engine_t *e, struct qmpk_eng_job *j)
 {
     job_update_rc(e, j);
+    if (!j->ret)
+        eng_blockjob_prepare(e, j);
     j->in_drain = false;        /* prepare/abort end the mirror's drain */
-    if (j->started)
+    if (j->started && j->type != JT_CREATE)     /* a create job is no block job */
         eng_event_block_job(e, j, j->force ? "BLOCK_JOB_CANCELLED" : "BLOCK_JOB_COMPLETED");
     j->txn = 0;
     job_conclude(e, j);

@@ -173,7 +173,8 @@ void eng_cmd_block_job_verb(eng_req_t *r)
         return;
     eng_arg_str(r, v.tok[0], id, sizeof id);
     struct qmpk_eng_job *j = eng_job_find(r->e, id);
-    if (!j) {
+    /* block_job_get(): a create job is a job, not a block job */
+    if (!j || j->type == JT_CREATE) {
         eng_reply_errorf(r, "DeviceNotActive", "Block job '%s' not found", id);
         return;
     }
@@ -271,7 +272,8 @@ static void write_block_job_info(qmpk_writer_t *w, const struct qmpk_eng_job *j)
     qmpk_w_obj_end(w);
 }
 
-static void query(eng_req_t *r, void (*one)(qmpk_writer_t *, const struct qmpk_eng_job *))
+static void query(eng_req_t *r, void (*one)(qmpk_writer_t *, const struct qmpk_eng_job *),
+                  bool block_only)
 {
     struct qmpk_eng_job *list[512];
     qmpk_writer_t w;
@@ -282,18 +284,20 @@ static void query(eng_req_t *r, void (*one)(qmpk_writer_t *, const struct qmpk_e
     int n = r->e->cfg.max_jobs <= 512 ? jobs_newest_first(r->e, list) : 0;
     eng_reply_begin(r, &w);
     qmpk_w_arr_begin(&w);
-    for (int i = 0; i < n; i++)
-        one(&w, list[i]);
+    for (int i = 0; i < n; i++) {
+        if (!block_only || list[i]->type != JT_CREATE)
+            one(&w, list[i]);
+    }
     qmpk_w_arr_end(&w);
     eng_reply_end(r, &w);
 }
 
 void eng_cmd_query_jobs(eng_req_t *r)
 {
-    query(r, write_job_info);
+    query(r, write_job_info, false);
 }
 
 void eng_cmd_query_block_jobs(eng_req_t *r)
 {
-    query(r, write_block_job_info);
+    query(r, write_block_job_info, true);
 }

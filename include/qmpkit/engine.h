@@ -33,7 +33,12 @@
  * engine's own "x-backing": node-name, a backing chain for block-stream and
  * block-commit (QEMU's null-co has none).  A qcow2 node over a null-co file
  * fails as QEMU does ("Image is not in qcow2 format") after blocking the
- * dispatcher for the file's latency-ns.
+ * dispatcher for the file's latency-ns.  blockdev-create (a "create" job)
+ * makes simulated files (driver "file": a name and a length, no data) and
+ * formats them as qcow2 (size, cluster-size, preallocation off|metadata);
+ * blockdev-add opens them (drivers "file" and "qcow2", with "backing"), and
+ * block-stream and block-commit over qcow2 chains allocate clusters in the
+ * images, so that the file lengths follow qcow2's layout (docs/CONFORMANCE.md, 4.12).
  *
  * Typical server loop (one thread):
  *
@@ -103,6 +108,7 @@ typedef enum qmpk_profile {
 #define QMPK_ENGINE_DEFAULT_MONITORS 8u
 #define QMPK_ENGINE_DEFAULT_JOBS 16u
 #define QMPK_ENGINE_DEFAULT_NODES 32u
+#define QMPK_ENGINE_DEFAULT_FILES 16u         /* simulated image files */
 #define QMPK_ENGINE_DEFAULT_PENDING 32u       /* async commands, engine-wide */
 #define QMPK_ENGINE_DEFAULT_QUEUE_DEPTH 8u    /* QEMU's QMP_REQ_QUEUE_LEN_MAX */
 #define QMPK_ENGINE_DEFAULT_MSG_BYTES 131072u /* one request, per queue slot */
@@ -118,6 +124,7 @@ typedef enum qmpk_profile {
 #define QMPK_ENGINE_MAX_MONITORS 4096u
 #define QMPK_ENGINE_MAX_JOBS 512u
 #define QMPK_ENGINE_MAX_NODES 65536u
+#define QMPK_ENGINE_MAX_FILES 4096u
 #define QMPK_ENGINE_MAX_QUEUE_DEPTH 1024u
 #define QMPK_ENGINE_MIN_MSG_BYTES 64u
 #define QMPK_ENGINE_MIN_MSG_TOKENS 16u
@@ -128,12 +135,20 @@ typedef enum qmpk_profile {
  * "Job ID too long (engine limit 255 bytes)", never truncated. */
 #define QMPK_ENGINE_MAX_ID_BYTES 255u
 
+/* Longest filename of a simulated file (blockdev-create driver "file"): a
+ * longer one fails the create job with "File name too long (engine limit
+ * 1023 bytes)". */
+#define QMPK_ENGINE_MAX_PATH_BYTES 1023u
+
 typedef struct qmpk_engine_config {
     qmpk_profile_t profile;
     /* pools; 0 selects the default above */
     uint32_t max_monitors;   /* monitors connected at once */
     uint32_t max_jobs;       /* jobs alive at once (any state but null) */
     uint32_t max_nodes;      /* block nodes */
+    uint32_t max_files;      /* simulated files blockdev-create makes (they
+                                have no I/O: a length and, once formatted,
+                                a qcow2 image's allocation state) */
     uint32_t max_pending;    /* pending async commands (extended profile) */
     uint32_t queue_depth;    /* per-monitor in-band queue, QEMU: 8 */
     uint32_t msg_bytes;      /* largest request accepted; a larger one gets
@@ -176,6 +191,7 @@ struct qmpk_eng_mon;
 struct qmpk_eng_job;
 struct qmpk_eng_node;
 struct qmpk_eng_pend;
+struct qmpk_eng_file;
 
 /*
  * The engine.  Its size is public so the caller can place it anywhere; the
@@ -198,6 +214,7 @@ typedef struct qmpk_engine {
     struct qmpk_eng_job *jobs;
     struct qmpk_eng_node *nodes;
     struct qmpk_eng_pend *pend;
+    struct qmpk_eng_file *files;
     char *scratch;                  /* reply_bytes, one message being built */
     char *scratch2;                 /* reply_bytes, a nested value (events) */
     uint32_t pend_seq;              /* order of pending async commands */

@@ -353,6 +353,7 @@ static void test_configuration_bounds_n_and_n_plus_1(void)
         { "max_monitors", offsetof(qmpk_engine_config_t, max_monitors), QMPK_ENGINE_MAX_MONITORS, 1 },
         { "max_jobs", offsetof(qmpk_engine_config_t, max_jobs), QMPK_ENGINE_MAX_JOBS, 1 },
         { "max_nodes", offsetof(qmpk_engine_config_t, max_nodes), QMPK_ENGINE_MAX_NODES, 1 },
+        { "max_files", offsetof(qmpk_engine_config_t, max_files), QMPK_ENGINE_MAX_FILES, 1 },
         { "queue_depth", offsetof(qmpk_engine_config_t, queue_depth), QMPK_ENGINE_MAX_QUEUE_DEPTH, 1 },
         { "msg_bytes", offsetof(qmpk_engine_config_t, msg_bytes), QMPK_ENGINE_MIN_MSG_BYTES, -1 },
         { "msg_tokens", offsetof(qmpk_engine_config_t, msg_tokens), QMPK_ENGINE_MIN_MSG_TOKENS, -1 },
