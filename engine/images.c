@@ -317,7 +317,7 @@ void eng_cmd_blockdev_create(eng_req_t *r)
     j->create_ret = o.ret;
     snprintf(j->error, sizeof j->error, "%s", o.error);
     eng_job_start(r->e, j);
-    eng_reply_empty(r);
+    eng_job_reply_created(r);
 }
 
 /* The create job's coroutine: its single unit of progress, then its end. */

@@ -282,6 +282,9 @@ typedef struct job_spec {
 /* job_create(): id checks, a slot, JOB_STATUS_CHANGE created; NULL after
  * replying an error.  obj holds job-id, speed, auto-finalize, ... */
 struct qmpk_eng_job *eng_job_create(eng_req_t *r, int obj, const job_spec_t *s);
+/* The reply of a command that created a job: {} now, or (async monitor)
+ * when the job concludes. */
+void eng_job_reply_created(eng_req_t *r);
 
 enum {
     CMD_OOB = 1u << 0,          /* allow-oob */

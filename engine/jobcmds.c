@@ -141,7 +141,7 @@ struct qmpk_eng_job *eng_job_create(eng_req_t *r, int obj, const job_spec_t *s)
 }
 
 /* {} now, unless the reply waits for the job (async monitor) */
-static void reply_created(eng_req_t *r)
+void eng_job_reply_created(eng_req_t *r)
 {
     if (!r->replied)
         eng_reply_empty(r);
@@ -219,7 +219,7 @@ void eng_cmd_blockdev_mirror(eng_req_t *r)
         return;
     eng_job_start(r->e, j);
     eng_blockjob_first_chunk(r->e, j);
-    reply_created(r);
+    eng_job_reply_created(r);
 }
 
 /* ------------------------------------------------------------------ */
@@ -313,7 +313,7 @@ void eng_cmd_blockdev_backup(eng_req_t *r)
     if (!j)
         return;
     backup_commit_clean(r->e, &j, 1);
-    reply_created(r);
+    eng_job_reply_created(r);
 }
 
 /* TransactionActionKind of QEMU 7.2, in schema order */
@@ -529,7 +529,7 @@ void eng_cmd_block_stream(eng_req_t *r)
     /* with nothing to stream (no backing) QEMU's job ends before the reply */
     if (r->e->nodes[s.src].backing < 0)
         eng_blockjob_poll(r->e, j);
-    reply_created(r);
+    eng_job_reply_created(r);
 }
 
 static const arg_def_t args_commit[] = {
@@ -617,5 +617,5 @@ void eng_cmd_block_commit(eng_req_t *r)
     if (!j)
         return;
     eng_job_start(r->e, j);
-    reply_created(r);
+    eng_job_reply_created(r);
 }

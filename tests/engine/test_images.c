@@ -167,6 +167,31 @@ static void test_blockdev_create_is_a_job_that_waits_for_job_dismiss(void)
     fx_free(f);
 }
 
+/* An async monitor (extended profile) gets the reply of a job-creating
+ * command when the job concludes, and only then: once, {} or the job's
+ * error (found by fuzz_engine: blockdev-create also replied at once). */
+static void test_on_an_async_monitor_blockdev_create_replies_once_when_the_job_concludes(void)
+{
+    fixture_t *f = fx_new(QMPK_PROFILE_EXTENDED, 1, "[\"async\"]");
+
+    EXPECT(f, "{\"execute\":\"blockdev-create\",\"arguments\":{\"job-id\":\"c\",\"options\":"
+              "{\"driver\":\"file\",\"filename\":\"/x\",\"size\":0}},\"id\":\"ok\"}",
+           JSC("created", "c") JSC("running", "c") JSC("waiting", "c") JSC("pending", "c")
+           JSC("concluded", "c") "{\"return\": {}, \"id\": \"ok\"}\r\n");
+    EXPECT(f, "{\"execute\":\"blockdev-create\",\"arguments\":{\"job-id\":\"d\",\"options\":"
+              "{\"driver\":\"qcow2\",\"file\":\"\",\"size\":512}},\"id\":\"bad\"}",
+           JSC("created", "d") JSC("running", "d") JSC("aborting", "d") JSC("concluded", "d")
+           "{\"id\": \"bad\", \"error\": {\"class\": \"GenericError\", \"desc\": "
+           "\"Cannot find device='' nor node-name=''\"}}\r\n");
+    fx_advance(f, 1000000000ull);
+    EXPECT(f, QJ, "{\"return\": [{\"current-progress\": 1, \"status\": \"concluded\", "
+                  "\"total-progress\": 1, \"type\": \"create\", \"id\": \"d\", \"error\": "
+                  "\"Cannot find device='' nor node-name=''\"}, {\"current-progress\": 1, "
+                  "\"status\": \"concluded\", \"total-progress\": 1, \"type\": \"create\", "
+                  "\"id\": \"c\"}]}\r\n");
+    fx_free(f);
+}
+
 static void test_blockdev_create_refuses_bad_options_with_qemus_texts(void)
 {
     fixture_t *f = fx_new(QMPK_PROFILE_QEMU72, 1, NULL);
@@ -383,6 +408,8 @@ int main(int argc, char **argv)
         { "the model bound is one refcount block", test_the_model_bound_is_one_refcount_block },
         { "blockdev-create is a job that waits for job-dismiss",
           test_blockdev_create_is_a_job_that_waits_for_job_dismiss },
+        { "on an async monitor blockdev-create replies once, when the job concludes",
+          test_on_an_async_monitor_blockdev_create_replies_once_when_the_job_concludes },
         { "blockdev-create refuses bad options with QEMU's texts",
           test_blockdev_create_refuses_bad_options_with_qemus_texts },
         { "a failing create job concludes with QEMU's error",
