@@ -513,10 +513,11 @@ static HOT_INLINE int scan_more(qmpk_stream_t *s, qmpk__fscan_t *f)
 
 /* qmpk__fast_scan on the scan's state f, which the caller keeps in locals. */
 static HOT_INLINE size_t scan(qmpk_stream_t *s, qmpk__fscan_t *f, const unsigned char *p,
-                              size_t n, size_t budget, int *state)
+                              size_t n, size_t budget, int *state, bool direct)
 {
     size_t i = 0, lim = n < budget ? n : budget;
 
+    f->direct = direct;     /* a constant in each copy of the loop */
     *state = QMPK__FAST_BAIL;
     s->fhot = 0;
     while (i < lim) {
@@ -604,7 +605,13 @@ size_t qmpk__fast_scan(qmpk_stream_t *s, const unsigned char *p, size_t n,
     size_t used;
 
     f.base = s->len;
-    used = scan(s, &f, p, n, budget, state);
+    /* Two copies of the loop, so that whether tokens are written is known
+     * at each token rather than tested. */
+    if (f.direct) {
+        used = scan(s, &f, p, n, budget, state, true);
+    } else {
+        used = scan(s, &f, p, n, budget, state, false);
+    }
     s->fs = f;
     return used;
 }
