@@ -415,11 +415,11 @@ static bool kept_key_equal(const qmpk_stream_t *s, const unsigned char *chunk,
     return false;
 }
 
-/* A key's fingerprint bit: its length, first and last byte. */
+/* A key's fingerprint bit: its length, first and last byte (Fibonacci hashing). */
 static uint64_t key_bit(const qmpk_stream_t *s, const unsigned char *chunk,
                         size_t start, size_t len)
 {
-    unsigned h = (unsigned)len * 0x9E3779B1u, first, last;
+    unsigned first, last;
 
     if (len == 0) {
         return 1;
@@ -431,8 +431,8 @@ static uint64_t key_bit(const qmpk_stream_t *s, const unsigned char *chunk,
         first = byte_at(s, chunk, start);
         last = byte_at(s, chunk, start + len - 1);
     }
-    h += first * 0x85EBCA77u + last * 0xC2B2AE3Du;
-    return (uint64_t)1 << (h >> 26);
+    /* one multiply of the three packed (lengths past 65535 wrap: a hash) */
+    return (uint64_t)1 << ((((unsigned)len << 16 | first << 8 | last) * 0x9E3779B1u) >> 26);
 }
 
 /*
