@@ -267,15 +267,11 @@ typedef struct qmpk_msg {
 } qmpk_msg_t;
 
 /*
- * The stream.  Its size is public so the caller can place it anywhere;
- * its fields are private (read them through the functions below).
- */
-/*
  * The fast scan's state (fast.c), private.  A scan copies it into locals
  * and back, so that its stores to the token array (int) and the buffer
  * (char), which may alias any field of the stream, do not force every
  * field to be reloaded after each token; hence its own copies of the
- * configuration it reads.
+ * configuration it reads (taken as each message begins).
  */
 typedef struct qmpk__fscan {
     jsmntok_t *tok;         /* cfg.tok */
@@ -291,6 +287,10 @@ typedef struct qmpk__fscan {
     uint8_t rfc;            /* cfg.dialect is QMPK_DIALECT_RFC */
 } qmpk__fscan_t;
 
+/*
+ * The stream.  Its size is public so the caller can place it anywhere;
+ * its fields are private (read them through the functions below).
+ */
 typedef struct qmpk_stream {
     /* configuration (kept by qmpk_stream_reset) */
     qmpk_stream_config_t cfg;
