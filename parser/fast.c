@@ -18,12 +18,10 @@
  * exactly as jsmn (strict, parent links) would write them for a valid
  * message: running jsmn afterwards would cost as much again as this whole
  * pass.  A message that spans calls is tokenized by jsmn when it closes,
- * since between calls another stream may use a shared token array.  Then
- * strings with escapes or non-ASCII bytes go through the exact path's
- * validator, and duplicate keys are looked for.  A message that fails any
- * of these is replayed whole, so its error is the exact path's.
+ * since between calls another stream may use a shared token array.  What
+ * the scan cannot settle as it goes is checked when the message closes
+ * (fast_finish.c).
  */
-#include <string.h>
 #ifdef __SSE2__
 #include <emmintrin.h>
 #endif
@@ -53,10 +51,10 @@ enum fexp {
 
 _Static_assert(FX_STR == QMPK__FX_STR, "lexer.c's shortcut tests this state");
 
-/* Number and keyword DFA states (s->fprim); P_DEAD rejects. */
+/* Number and keyword DFA states (fs.prim); P_DEAD rejects. */
 enum fprim {
     P_DEAD, P_SIGN, P_ZERO, P_INT, P_DOT, P_FRAC, P_E, P_ESIGN, P_EXP,
-    P_KW,   /* keyword: s->fkw indexes the candidate text */
+    P_KW,   /* keyword: fs.kw indexes the candidate text */
 };
 
 static const char *const keywords[] = { "true", "false", "null" };
@@ -121,7 +119,7 @@ static size_t ws_run(const unsigned char *p, size_t n)
 }
 
 /* The escapes jsmn takes (QEMU's \' needs the exact path's image). */
-static bool std_escape(unsigned char c)
+static HOT_INLINE bool std_escape(unsigned char c)
 {
     switch (c) {
     case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't': case 'u':
@@ -131,12 +129,12 @@ static bool std_escape(unsigned char c)
     }
 }
 
-static bool is_ws(unsigned char c)
+static HOT_INLINE bool is_ws(unsigned char c)
 {
     return c == ' ' || c == '\n' || c == '\r' || c == '\t';
 }
 
-static uint8_t prim_start(unsigned char c, uint8_t *kw)
+static HOT_INLINE uint8_t prim_start(unsigned char c, uint8_t *kw)
 {
     switch (c) {
     case '-': return P_SIGN;
@@ -166,35 +164,35 @@ static HOT_INLINE uint8_t num_next(uint8_t st, unsigned char c, bool rfc)
     }
 }
 
-static bool prim_byte(unsigned char c)
+static HOT_INLINE bool prim_byte(unsigned char c)
 {
     return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || c == '-' || c == '+'
         || c == '.' || c == 'E';
 }
 
-static bool prim_complete(const qmpk_stream_t *s)
+static HOT_INLINE bool prim_complete(const qmpk__fscan_t *f)
 {
-    switch (s->fprim) {
+    switch (f->prim) {
     case P_ZERO: case P_INT: case P_FRAC: case P_EXP:
         return true;
     case P_KW:
-        return keywords[s->fkw][s->fkwpos] == '\0';
+        return keywords[f->kw][f->kwpos] == '\0';
     default:
         return false;
     }
 }
 
-static HOT_INLINE bool prim_step(qmpk_stream_t *s, unsigned char c)
+static HOT_INLINE bool prim_step(qmpk__fscan_t *f, unsigned char c)
 {
-    if (s->fprim == P_KW) {
-        if (keywords[s->fkw][s->fkwpos] != (char)c) {
+    if (f->prim == P_KW) {
+        if (keywords[f->kw][f->kwpos] != (char)c) {
             return false;
         }
-        s->fkwpos++;
+        f->kwpos++;
         return true;
     }
-    s->fprim = num_next(s->fprim, c, s->cfg.dialect == QMPK_DIALECT_RFC);
-    return s->fprim != P_DEAD;
+    f->prim = num_next(f->prim, c, f->rfc);
+    return f->prim != P_DEAD;
 }
 
 /* ------------------------------------------------------------------ */
@@ -205,16 +203,16 @@ static HOT_INLINE bool prim_step(qmpk_stream_t *s, unsigned char c)
  * 1-byte chunks are mostly these, and the feed appends them without a call
  * (a string body, indentation, a number's digits).
  */
-static uint8_t hot_classes(const qmpk_stream_t *s)
+static HOT_INLINE uint8_t hot_classes(const qmpk__fscan_t *f)
 {
-    if (s->fexp < FX_STR) {
+    if (f->exp < FX_STR) {
         return QMPK__HOT_WS;
     }
-    if (s->fexp == FX_STR) {
+    if (f->exp == FX_STR) {
         return QMPK__HOT_STR;
     }
-    if (s->fexp == FX_PRIM
-        && (s->fprim == P_INT || s->fprim == P_FRAC || s->fprim == P_EXP)) {
+    if (f->exp == FX_PRIM
+        && (f->prim == P_INT || f->prim == P_FRAC || f->prim == P_EXP)) {
         return QMPK__HOT_DIGIT;
     }
     return 0;
@@ -223,30 +221,30 @@ static uint8_t hot_classes(const qmpk_stream_t *s)
 /* ------------------------------------------------------------------ */
 /* the automaton                                                        */
 
-static bool top_is_object(const qmpk_stream_t *s)
+static HOT_INLINE bool top_is_object(const qmpk_stream_t *s, const qmpk__fscan_t *f)
 {
-    return s->gstack[s->gdepth - 1] != 0;
+    return s->gstack[f->gdepth - 1] != 0;
 }
 
-static bool push(qmpk_stream_t *s, bool object)
+static HOT_INLINE bool push(qmpk_stream_t *s, qmpk__fscan_t *f, bool object)
 {
-    if (s->gdepth + 1 > s->cfg.max_depth) {
+    if (f->gdepth + 1 > f->max_depth) {
         return false;   /* the exact path reports the limit */
     }
-    if (object && s->gdepth < F_KEY_LEVELS) {
-        s->fkeys[s->gdepth] = 0;
-        s->fkeys_late[s->gdepth] = 0;
-        s->fnkeys[s->gdepth] = 0;
+    if (object && f->gdepth < F_KEY_LEVELS) {
+        s->fkeys[f->gdepth] = 0;
+        s->fkeys_late[f->gdepth] = 0;
+        s->fnkeys[f->gdepth] = 0;
     }
-    s->gstack[s->gdepth++] = object;
-    s->fexp = object ? FX_KEY_OR_CLOSE : FX_VALUE_OR_CLOSE;
+    s->gstack[f->gdepth++] = object;
+    f->exp = object ? FX_KEY_OR_CLOSE : FX_VALUE_OR_CLOSE;
     return true;
 }
 
 /* Room for one more jsmn token (else the exact path reports capacity). */
-static bool count_value(qmpk_stream_t *s)
+static HOT_INLINE bool count_value(qmpk__fscan_t *f)
 {
-    return ++s->values <= s->cfg.tok_count;
+    return ++f->values <= f->tok_count;
 }
 
 /* ------------------------------------------------------------------ */
@@ -254,134 +252,135 @@ static bool count_value(qmpk_stream_t *s)
 
 /* A new value token; count_value() has made room for it.  jsmn counts a
  * value in its parent's size (a key's size is its one value). */
-static void tok_open(qmpk_stream_t *s, jsmntype_t type, size_t start)
+static HOT_INLINE void tok_open(qmpk__fscan_t *f, jsmntype_t type, size_t start)
 {
-    jsmntok_t *t = &s->cfg.tok[s->values - 1];
+    jsmntok_t *t = &f->tok[f->values - 1];
 
     t->type = type;
     t->start = (int)start;
     t->end = -1;
     t->size = 0;
-    t->parent = s->ftoksuper;
-    if (s->ftoksuper >= 0) {
-        s->cfg.tok[s->ftoksuper].size++;
+    t->parent = f->toksuper;
+    if (f->toksuper >= 0) {
+        f->tok[f->toksuper].size++;
     }
 }
 
 /* The string or primitive being scanned, which is always the last token,
  * ends at buffer offset end. */
-static void tok_end_last(qmpk_stream_t *s, size_t end)
+static HOT_INLINE void tok_end_last(qmpk__fscan_t *f, size_t end)
 {
-    s->cfg.tok[s->values - 1].end = (int)end;
+    f->tok[f->values - 1].end = (int)end;
 }
 
 /* '}' or ']' at pos: after a member jsmn's toksuper is its key. */
-static void tok_close(qmpk_stream_t *s, size_t pos)
+static HOT_INLINE void tok_close(qmpk__fscan_t *f, size_t pos)
 {
-    jsmntok_t *tok = s->cfg.tok;
-    int c = s->ftoksuper;
+    jsmntok_t *tok = f->tok;
+    int c = f->toksuper;
 
     if (tok[c].type == JSMN_STRING) {
         c = tok[c].parent;
     }
     tok[c].end = (int)pos + 1;
-    s->ftoksuper = tok[c].parent;
+    f->toksuper = tok[c].parent;
 }
 
-static bool close_container(qmpk_stream_t *s, bool object)
+static HOT_INLINE bool close_container(const qmpk_stream_t *s, qmpk__fscan_t *f, bool object)
 {
-    bool can = s->fexp == FX_NEXT
-            || (object ? s->fexp == FX_KEY_OR_CLOSE : s->fexp == FX_VALUE_OR_CLOSE);
+    bool can = f->exp == FX_NEXT
+            || (object ? f->exp == FX_KEY_OR_CLOSE : f->exp == FX_VALUE_OR_CLOSE);
 
-    if (!can || top_is_object(s) != object) {
+    if (!can || top_is_object(s, f) != object) {
         return false;
     }
-    s->gdepth--;
-    s->fexp = FX_NEXT;
+    f->gdepth--;
+    f->exp = FX_NEXT;
     return true;
 }
 
-static bool open_value(qmpk_stream_t *s, jsmntype_t type, size_t pos)
+static HOT_INLINE bool open_value(qmpk__fscan_t *f, jsmntype_t type, size_t pos)
 {
-    if (!count_value(s)) {
+    if (!count_value(f)) {
         return false;
     }
-    if (s->fdirect) {
-        tok_open(s, type, pos);
+    if (f->direct) {
+        tok_open(f, type, pos);
     }
     return true;
 }
 
-static bool expects_value(const qmpk_stream_t *s)
+static HOT_INLINE bool expects_value(const qmpk__fscan_t *f)
 {
-    return s->fexp == FX_VALUE || s->fexp == FX_VALUE_OR_CLOSE;
+    return f->exp == FX_VALUE || f->exp == FX_VALUE_OR_CLOSE;
 }
 
 /* A byte between strings and primitives, at buffer offset pos.  Returns
  * false to bail. */
-static HOT_INLINE bool structural(qmpk_stream_t *s, unsigned char c, size_t pos)
+static HOT_INLINE bool structural(qmpk_stream_t *s, qmpk__fscan_t *f, unsigned char c,
+                                  size_t pos)
 {
     switch (c) {
     case '"':
-        if (expects_value(s)) {
-            s->fkey = 0;
-        } else if (s->fexp == FX_KEY || s->fexp == FX_KEY_OR_CLOSE) {
-            s->fkey = F_KEY_STRING;
-            s->fkey_start = pos + 1;
+        if (expects_value(f)) {
+            f->key = 0;
+        } else if (f->exp == FX_KEY || f->exp == FX_KEY_OR_CLOSE) {
+            f->key = F_KEY_STRING;
+            f->key_start = pos + 1;
         } else {
             return false;
         }
-        s->fexp = FX_STR;
-        return open_value(s, JSMN_STRING, pos + 1);
+        f->exp = FX_STR;
+        return open_value(f, JSMN_STRING, pos + 1);
     case '{':
     case '[': {
-        int parent = s->ftoksuper;
-        if (!expects_value(s) || !open_value(s, c == '{' ? JSMN_OBJECT : JSMN_ARRAY, pos)) {
+        int parent = f->toksuper;
+        if (!expects_value(f) || !open_value(f, c == '{' ? JSMN_OBJECT : JSMN_ARRAY, pos)) {
             return false;
         }
-        s->ftoksuper = (int)s->values - 1;
-        if (!push(s, c == '{')) {
-            s->ftoksuper = parent;
+        f->toksuper = (int)f->values - 1;
+        if (!push(s, f, c == '{')) {
+            f->toksuper = parent;
             return false;
         }
         return true;
     }
     case '}':
     case ']':
-        if (!close_container(s, c == '}')) {
+        if (!close_container(s, f, c == '}')) {
             return false;
         }
-        if (s->fdirect) {
-            tok_close(s, pos);
+        if (f->direct) {
+            tok_close(f, pos);
         }
         return true;
     case ',':
-        if (s->fexp != FX_NEXT) {
+        if (f->exp != FX_NEXT) {
             return false;
         }
-        if (top_is_object(s)) {
-            s->fexp = FX_KEY;
-            if (s->fdirect) {
-                s->ftoksuper = s->cfg.tok[s->ftoksuper].parent;
+        if (top_is_object(s, f)) {
+            f->exp = FX_KEY;
+            if (f->direct) {
+                f->toksuper = f->tok[f->toksuper].parent;
             }
         } else {
-            s->fexp = FX_VALUE;
+            f->exp = FX_VALUE;
         }
         return true;
     case ':':
-        if (s->fexp != FX_COLON) {
+        if (f->exp != FX_COLON) {
             return false;
         }
-        s->fexp = FX_VALUE;
-        s->ftoksuper = (int)s->values - 1;
+        f->exp = FX_VALUE;
+        f->toksuper = (int)f->values - 1;
         return true;
     default:
-        if (!expects_value(s) || (s->fprim = prim_start(c, &s->fkw)) == P_DEAD) {
+        if (!expects_value(f) || (f->prim = prim_start(c, &f->kw)) == P_DEAD) {
             return false;
         }
-        s->fkwpos = 1;
-        s->fexp = FX_PRIM;
-        return open_value(s, JSMN_PRIMITIVE, pos);
+        f->kwpos = 1;
+        f->exp = FX_PRIM;
+        return open_value(f, JSMN_PRIMITIVE, pos);
     }
 }
 
@@ -414,11 +413,11 @@ static bool kept_key_equal(const qmpk_stream_t *s, const unsigned char *chunk,
     return false;
 }
 
-/* A key's fingerprint bit: its length, first and last byte. */
+/* A key's fingerprint bit: its length, first and last byte (Fibonacci hashing). */
 static uint64_t key_bit(const qmpk_stream_t *s, const unsigned char *chunk,
                         size_t start, size_t len)
 {
-    unsigned h = (unsigned)len * 0x9E3779B1u, first, last;
+    unsigned first, last;
 
     if (len == 0) {
         return 1;
@@ -430,8 +429,8 @@ static uint64_t key_bit(const qmpk_stream_t *s, const unsigned char *chunk,
         first = byte_at(s, chunk, start);
         last = byte_at(s, chunk, start + len - 1);
     }
-    h += first * 0x85EBCA77u + last * 0xC2B2AE3Du;
-    return (uint64_t)1 << (h >> 26);
+    /* one multiply of the three packed (lengths past 65535 wrap: a hash) */
+    return (uint64_t)1 << ((((unsigned)len << 16 | first << 8 | last) * 0x9E3779B1u) >> 26);
 }
 
 /*
@@ -443,21 +442,21 @@ static uint64_t key_bit(const qmpk_stream_t *s, const unsigned char *chunk,
  * differ in bytes) leave the decision to the full check after the scan,
  * which finds the duplicate and hands the message to the exact path.
  */
-static HOT_INLINE void fingerprint_key(qmpk_stream_t *s, const unsigned char *chunk,
-                                       size_t end)
+static HOT_INLINE void fingerprint_key(qmpk_stream_t *s, qmpk__fscan_t *f,
+                                       const unsigned char *chunk, size_t end)
 {
-    size_t start = s->fkey_start, len = end - start;
-    unsigned level = s->gdepth - 1;
+    size_t start = f->key_start, len = end - start;
+    unsigned level = f->gdepth - 1;
     uint64_t bit;
 
     if (level >= F_KEY_LEVELS) {
-        s->fneed_dup = 1;
+        f->need_dup = 1;
         return;
     }
     bit = key_bit(s, chunk, start, len);
     if ((s->fkeys[level] & bit)
         && ((s->fkeys_late[level] & bit) || kept_key_equal(s, chunk, level, start, len))) {
-        s->fneed_dup = 1;
+        f->need_dup = 1;
     }
     s->fkeys[level] |= bit;
     if (s->fnkeys[level] < F_KEYS_KEPT) {
@@ -470,8 +469,8 @@ static HOT_INLINE void fingerprint_key(qmpk_stream_t *s, const unsigned char *ch
 }
 
 /* Inside a string at chunk[at]: returns bytes used, or SIZE_MAX to bail. */
-static HOT_INLINE size_t in_string(qmpk_stream_t *s, const unsigned char *chunk, size_t at,
-                                   size_t n)
+static HOT_INLINE size_t in_string(qmpk_stream_t *s, qmpk__fscan_t *f,
+                                   const unsigned char *chunk, size_t at, size_t n)
 {
     const unsigned char *p = chunk + at;
     size_t i = str_run(p, n);
@@ -482,18 +481,18 @@ static HOT_INLINE size_t in_string(qmpk_stream_t *s, const unsigned char *chunk,
     }
     c = p[i];
     if (c == '"') {
-        if (s->fkey) {
-            fingerprint_key(s, chunk, s->len + at + i);
+        if (f->key) {
+            fingerprint_key(s, f, chunk, f->base + at + i);
         }
-        if (s->fdirect) {
-            tok_end_last(s, s->len + at + i);
+        if (f->direct) {
+            tok_end_last(f, f->base + at + i);
         }
-        s->fexp = s->fkey ? FX_COLON : FX_NEXT;
+        f->exp = f->key ? FX_COLON : FX_NEXT;
     } else if (c == '\\') {
-        s->fhas_escape = 1;
-        s->fexp = FX_ESC;
+        f->has_escape = 1;
+        f->exp = FX_ESC;
     } else if (c >= 0x80 && c <= 0xFD) {
-        s->fhas_high = 1;
+        f->has_high = 1;
     } else {
         return SIZE_MAX;    /* control byte, 0xFE, 0xFF: a stray */
     }
@@ -501,13 +500,94 @@ static HOT_INLINE size_t in_string(qmpk_stream_t *s, const unsigned char *chunk,
 }
 
 /* The end of a call that leaves the message open. */
-static int scan_more(qmpk_stream_t *s)
+static HOT_INLINE int scan_more(qmpk_stream_t *s, qmpk__fscan_t *f)
 {
-    s->fhot = hot_classes(s);
+    s->fhot = hot_classes(f);
     if (!(s->cfg.flags & QMPK_STREAM_OWN_TOKENS)) {
-        s->fdirect = 0;     /* the next call may find the token array reused */
+        f->direct = 0;      /* the next call may find the token array reused */
     }
     return QMPK__FAST_MORE;
+}
+
+/* qmpk__fast_scan on the scan's state f, which the caller keeps in locals. */
+static HOT_INLINE size_t scan(qmpk_stream_t *s, qmpk__fscan_t *f, const unsigned char *p,
+                              size_t n, size_t budget, int *state, bool direct)
+{
+    size_t i = 0, lim = n < budget ? n : budget;
+
+    f->direct = direct;     /* a constant in each copy of the loop */
+    *state = QMPK__FAST_BAIL;
+    s->fhot = 0;
+    while (i < lim) {
+        unsigned char c = p[i];
+        size_t k;
+
+        if (f->exp < FX_STR) {      /* between tokens */
+            if (is_ws(c)) {
+                i++;
+                if (i < lim && is_ws(p[i])) {   /* indentation, not ", " */
+                    i += ws_run(p + i, lim - i);
+                }
+                continue;
+            }
+            if (!structural(s, f, c, f->base + i)) {
+                return i;
+            }
+            i++;
+            if (f->exp == FX_STR) {
+                if (i == lim) {
+                    break;
+                }
+                c = p[i];   /* a string body follows at once */
+            } else if (f->gdepth == 0) {
+                *state = QMPK__FAST_DONE;
+                return i;
+            } else {
+                if (f->exp != FX_PRIM && i < lim && p[i] == ' ') {   /* ", " and ": " */
+                    i++;
+                }
+                continue;
+            }
+        }
+        switch (f->exp) {
+        case FX_STR:
+            k = in_string(s, f, p, i, lim - i);
+            if (k == SIZE_MAX) {
+                return i + str_run(p + i, lim - i);
+            }
+            i += k;
+            continue;
+        case FX_ESC:
+            if (!std_escape(c)) {
+                return i;   /* \' and the like: jsmn could not tokenize it */
+            }
+            f->exp = FX_STR;
+            i++;
+            continue;
+        default:    /* FX_PRIM */
+            if (prim_byte(c)) {
+                if (!prim_step(f, c)) {
+                    return i;
+                }
+                i++;
+                continue;
+            }
+            if (!prim_complete(f)) {
+                return i;
+            }
+            if (f->direct) {
+                tok_end_last(f, f->base + i);
+            }
+            f->exp = FX_NEXT;   /* c is looked at next round */
+            continue;
+        }
+    }
+    if (lim < n) {
+        *state = QMPK__FAST_BAIL;
+        return i;
+    }
+    *state = scan_more(s, f);
+    return i;
 }
 
 /*
@@ -519,80 +599,19 @@ static int scan_more(qmpk_stream_t *s)
 size_t qmpk__fast_scan(qmpk_stream_t *s, const unsigned char *p, size_t n,
                        size_t budget, int *state)
 {
-    size_t i = 0, lim = n < budget ? n : budget;
+    qmpk__fscan_t f = s->fs;
+    size_t used;
 
-    *state = QMPK__FAST_BAIL;
-    s->fhot = 0;
-    while (i < lim) {
-        unsigned char c = p[i];
-        size_t k;
-
-        if (s->fexp < FX_STR) {     /* between tokens */
-            if (is_ws(c)) {
-                i++;
-                if (i < lim && is_ws(p[i])) {   /* indentation, not ", " */
-                    i += ws_run(p + i, lim - i);
-                }
-                continue;
-            }
-            if (!structural(s, c, s->len + i)) {
-                return i;
-            }
-            i++;
-            if (s->fexp == FX_STR) {
-                if (i == lim) {
-                    break;
-                }
-                c = p[i];   /* a string body follows at once */
-            } else if (s->gdepth == 0) {
-                *state = QMPK__FAST_DONE;
-                return i;
-            } else {
-                if (s->fexp != FX_PRIM && i < lim && p[i] == ' ') {   /* ", " and ": " */
-                    i++;
-                }
-                continue;
-            }
-        }
-        switch (s->fexp) {
-        case FX_STR:
-            k = in_string(s, p, i, lim - i);
-            if (k == SIZE_MAX) {
-                return i + str_run(p + i, lim - i);
-            }
-            i += k;
-            continue;
-        case FX_ESC:
-            if (!std_escape(c)) {
-                return i;   /* \' and the like: jsmn could not tokenize it */
-            }
-            s->fexp = FX_STR;
-            i++;
-            continue;
-        default:    /* FX_PRIM */
-            if (prim_byte(c)) {
-                if (!prim_step(s, c)) {
-                    return i;
-                }
-                i++;
-                continue;
-            }
-            if (!prim_complete(s)) {
-                return i;
-            }
-            if (s->fdirect) {
-                tok_end_last(s, s->len + i);
-            }
-            s->fexp = FX_NEXT;  /* c is looked at next round */
-            continue;
-        }
+    f.base = s->len;
+    /* Two copies of the loop, so that whether tokens are written is known
+     * at each token rather than tested. */
+    if (f.direct) {
+        used = scan(s, &f, p, n, budget, state, true);
+    } else {
+        used = scan(s, &f, p, n, budget, state, false);
     }
-    if (lim < n) {
-        *state = QMPK__FAST_BAIL;
-        return i;
-    }
-    *state = scan_more(s);
-    return i;
+    s->fs = f;
+    return used;
 }
 
 /*
@@ -602,8 +621,9 @@ size_t qmpk__fast_scan(qmpk_stream_t *s, const unsigned char *p, size_t n,
  * a key it closes from the buffer alone.  One function per kind of state,
  * each small enough to keep its work in registers, all with
  * qmpk_stream_feed's arguments (len is 1) so that each call is a jump.
- * s->fhot is set by scan_more(), or cleared where the message ends or goes
- * to the exact path (lexer.c).
+ * The state stays in the stream (s->fs): one byte's work is less than
+ * copying it out and back.  s->fhot is set by scan_more(), or cleared
+ * where the message ends or goes to the exact path (lexer.c).
  */
 #if defined(__GNUC__)
 #define FEED_BYTE_STEP static __attribute__((noinline))
@@ -612,15 +632,16 @@ size_t qmpk__fast_scan(qmpk_stream_t *s, const unsigned char *p, size_t n,
 #endif
 
 /* A byte between tokens, or the one after a number or keyword. */
-static HOT_INLINE int byte_between(qmpk_stream_t *s, unsigned char c, size_t pos)
+static HOT_INLINE int byte_between(qmpk_stream_t *s, qmpk__fscan_t *f, unsigned char c,
+                                   size_t pos)
 {
     if (is_ws(c)) {
-        return scan_more(s);
+        return scan_more(s, f);
     }
-    if (!structural(s, c, pos)) {
+    if (!structural(s, f, c, pos)) {
         return QMPK__FAST_BAIL;
     }
-    return s->fexp != FX_STR && s->gdepth == 0 ? QMPK__FAST_DONE : scan_more(s);
+    return f->exp != FX_STR && f->gdepth == 0 ? QMPK__FAST_DONE : scan_more(s, f);
 }
 
 /* The byte at buf[len] is the message's, or the exact path takes over. */
@@ -640,7 +661,7 @@ FEED_BYTE_STEP qmpk_feed_t feed_between(qmpk_stream_t *s, const unsigned char *p
                                         size_t *consumed, qmpk_msg_t *msg, qmpk_error_t *err)
 {
     (void)len;
-    return byte_done(s, p, byte_between(s, p[0], s->len), consumed, msg, err);
+    return byte_done(s, p, byte_between(s, &s->fs, p[0], s->len), consumed, msg, err);
 }
 
 FEED_BYTE_STEP qmpk_feed_t feed_string(qmpk_stream_t *s, const unsigned char *p, size_t len,
@@ -650,38 +671,40 @@ FEED_BYTE_STEP qmpk_feed_t feed_string(qmpk_stream_t *s, const unsigned char *p,
     int state;
 
     (void)len;
-    state = in_string(s, chunk, 0, 1) == SIZE_MAX ? QMPK__FAST_BAIL : scan_more(s);
+    s->fs.base = s->len;
+    state = in_string(s, &s->fs, chunk, 0, 1) == SIZE_MAX ? QMPK__FAST_BAIL
+                                                            : scan_more(s, &s->fs);
     return byte_done(s, p, state, consumed, msg, err);
 }
 
 /* After a backslash, or in a number or keyword. */
-static int byte_other(qmpk_stream_t *s, unsigned char c, size_t pos)
+static int byte_other(qmpk_stream_t *s, qmpk__fscan_t *f, unsigned char c, size_t pos)
 {
-    if (s->fexp == FX_ESC) {
+    if (f->exp == FX_ESC) {
         if (!std_escape(c)) {
             return QMPK__FAST_BAIL;
         }
-        s->fexp = FX_STR;
-        return scan_more(s);
+        f->exp = FX_STR;
+        return scan_more(s, f);
     }
     if (prim_byte(c)) {
-        return prim_step(s, c) ? scan_more(s) : QMPK__FAST_BAIL;
+        return prim_step(f, c) ? scan_more(s, f) : QMPK__FAST_BAIL;
     }
-    if (!prim_complete(s)) {
+    if (!prim_complete(f)) {
         return QMPK__FAST_BAIL;
     }
-    if (s->fdirect) {
-        tok_end_last(s, pos);
+    if (f->direct) {
+        tok_end_last(f, pos);
     }
-    s->fexp = FX_NEXT;
-    return byte_between(s, c, pos);     /* c follows the primitive */
+    f->exp = FX_NEXT;
+    return byte_between(s, f, c, pos);  /* c follows the primitive */
 }
 
 FEED_BYTE_STEP qmpk_feed_t feed_other(qmpk_stream_t *s, const unsigned char *p, size_t len,
                                       size_t *consumed, qmpk_msg_t *msg, qmpk_error_t *err)
 {
     (void)len;
-    return byte_done(s, p, byte_other(s, p[0], s->len), consumed, msg, err);
+    return byte_done(s, p, byte_other(s, &s->fs, p[0], s->len), consumed, msg, err);
 }
 
 /* A 1-byte chunk of a fast message with room for the byte. */
@@ -690,10 +713,10 @@ qmpk_feed_t qmpk__fast_feed_byte(qmpk_stream_t *s, const unsigned char *p, size_
 {
     (void)len;  /* 1: qmpk_stream_feed's arguments, so that its call is a jump */
     s->cfg.buf[s->len] = (char)p[0];
-    if (s->fexp < FX_STR) {
+    if (s->fs.exp < FX_STR) {
         return feed_between(s, p, len, consumed, msg, err);
     }
-    if (s->fexp == FX_STR) {
+    if (s->fs.exp == FX_STR) {
         return feed_string(s, p, len, consumed, msg, err);
     }
     return feed_other(s, p, len, consumed, msg, err);
@@ -702,132 +725,19 @@ qmpk_feed_t qmpk__fast_feed_byte(qmpk_stream_t *s, const unsigned char *p, size_
 /* Start a message at its opening '{' or '['. */
 void qmpk__fast_begin(qmpk_stream_t *s)
 {
-    s->gdepth = 0;
-    s->fexp = FX_VALUE;
-    s->fhas_escape = 0;
-    s->fhas_high = 0;
-    s->fneed_dup = 0;
-    s->values = 0;
-    s->fdirect = 1;
-    s->ftoksuper = -1;
+    qmpk__fscan_t *f = &s->fs;
+
+    f->tok = s->cfg.tok;
+    f->tok_count = s->cfg.tok_count;
+    f->max_depth = s->cfg.max_depth;
+    f->rfc = s->cfg.dialect == QMPK_DIALECT_RFC;
+    f->gdepth = 0;
+    f->exp = FX_VALUE;
+    f->has_escape = 0;
+    f->has_high = 0;
+    f->need_dup = 0;
+    f->values = 0;
+    f->direct = 1;
+    f->toksuper = -1;
     s->fhot = 0;
-}
-
-/* ------------------------------------------------------------------ */
-/* after the message closed                                             */
-
-/* Escapes and UTF-8 of every string, through the exact validator. */
-static bool strings_valid(qmpk_stream_t *s, const jsmntok_t *tok, int n)
-{
-    const char *js = s->cfg.buf;
-
-    for (int t = 0; t < n; t++) {
-        if (tok[t].type != JSMN_STRING) {
-            continue;
-        }
-        qmpk__str_begin(s, (size_t)tok[t].start);
-        for (int i = tok[t].start; i < tok[t].end; i++) {
-            qmpk__str_byte(s, (unsigned char)js[i], (size_t)i);
-        }
-        qmpk__str_end(s, (size_t)tok[t].end);
-        if (s->serr != QMPK_E_OK) {
-            return false;
-        }
-    }
-    return true;
-}
-
-static bool same_raw_key(const char *js, const jsmntok_t *a, const jsmntok_t *b)
-{
-    int la = a->end - a->start;
-    return la == b->end - b->start && memcmp(js + a->start, js + b->start, (size_t)la) == 0;
-}
-
-/* Pairwise up to this many members: a length compare mostly settles a
- * pair of raw keys, while the sort costs about 1000 instructions a key.
- * Keys with escapes compare through their decoded text, so fewer. */
-#define FAST_DUP_KEYS 32
-#define FAST_DUP_KEYS_ESC 8
-#define FAST_DUP_DEPTH 32   /* objects tracked on the open path */
-
-/*
- * Duplicate keys.  Walking the tokens in order, the objects on the open
- * path keep their first few keys; a key is compared with its object's
- * earlier ones.  An object with more members, or deeper than the walk
- * tracks, gets the exact path's sorting check.
- */
-static bool no_duplicates(qmpk_stream_t *s, jsmntok_t *tok, int n)
-{
-    struct open { int obj; int nkeys; int keys[FAST_DUP_KEYS]; } path[FAST_DUP_DEPTH];
-    int depth = 0;
-    size_t at = 0;
-    bool plain = !s->fhas_escape;
-    int pairwise = plain ? FAST_DUP_KEYS : FAST_DUP_KEYS_ESC;
-
-    for (int t = 0; t < n; t++) {
-        int p, d;
-        if (tok[t].type == JSMN_OBJECT) {
-            while (depth > 0 && tok[path[depth - 1].obj].end <= tok[t].start) {
-                depth--;    /* closed before this object began */
-            }
-            if (depth < FAST_DUP_DEPTH && tok[t].size <= pairwise) {
-                path[depth].obj = t;
-                path[depth++].nkeys = 0;
-            } else if (tok[t].size > 1
-                       && qmpk__first_duplicate_in(s->cfg.buf, tok, n, t, &at) != SIZE_MAX) {
-                return false;
-            }
-            continue;
-        }
-        if (tok[t].type != JSMN_STRING || tok[p = tok[t].parent].type != JSMN_OBJECT) {
-            continue;   /* not a key */
-        }
-        /* objects on the path opened after p and still there have closed */
-        while (depth > 0 && path[depth - 1].obj > p) {
-            depth--;
-        }
-        if (depth == 0 || path[depth - 1].obj != p) {
-            continue;   /* p is checked by sorting */
-        }
-        d = depth - 1;
-        for (int j = 0; j < path[d].nkeys; j++) {
-            int k = path[d].keys[j];
-            if (plain ? same_raw_key(s->cfg.buf, &tok[k], &tok[t])
-                      : qmpk__key_cmp_text(s->cfg.buf, tok, k, t) == 0) {
-                return false;
-            }
-        }
-        path[d].keys[path[d].nkeys++] = t;
-    }
-    return true;
-}
-
-/* Only what the fingerprints could not clear gets looked at. */
-static bool no_duplicates_suspected(qmpk_stream_t *s, int n)
-{
-    if (s->fneed_dup || s->fhas_escape) {
-        return no_duplicates(s, s->cfg.tok, n);
-    }
-    return true;
-}
-
-/* The message in buf[0..len) closed: tokenize and check what the scan
- * could not.  False sends it to the exact path. */
-bool qmpk__fast_finish(qmpk_stream_t *s, size_t len, int *ntok)
-{
-    unsigned used = s->values;
-
-    if (s->fdirect) {
-        s->cfg.buf[len] = ' ';  /* as qmpk__jsmn leaves it */
-    } else if (qmpk__jsmn(s->cfg.buf, len, s->cfg.tok, s->cfg.tok_count, &used) < 0) {
-        return false;
-    }
-    if ((s->fhas_escape || s->fhas_high) && !strings_valid(s, s->cfg.tok, (int)used)) {
-        return false;
-    }
-    if (s->cfg.dialect == QMPK_DIALECT_QEMU && !no_duplicates_suspected(s, (int)used)) {
-        return false;
-    }
-    *ntok = (int)used;
-    return true;
 }

@@ -759,6 +759,11 @@ static QMPK_NOINLINE qmpk_feed_t feed(qmpk_stream_t *s, const unsigned char *p, 
     while (i < len) {
         size_t run;
         if (s->mode == MODE_FAST) {
+            if (len == 1 && s->len < s->fcap) {
+                /* a message's first byte fed alone, as qmpk_stream_feed's
+                 * shortcut feeds the others (the scan's set-up costs more) */
+                return qmpk__fast_feed_byte(s, p, len, consumed, msg, err);
+            }
             i += fast_step(s, p + i, len - i, &it);
         } else if ((run = idle_bytes(s, p + i, len - i)) > 0) {
             i += run;

@@ -267,6 +267,27 @@ typedef struct qmpk_msg {
 } qmpk_msg_t;
 
 /*
+ * The fast scan's state (fast.c), private.  A scan copies it into locals
+ * and back, so that its stores to the token array (int) and the buffer
+ * (char), which may alias any field of the stream, do not force every
+ * field to be reloaded after each token; hence its own copies of the
+ * configuration it reads (taken as each message begins).
+ */
+typedef struct qmpk__fscan {
+    jsmntok_t *tok;         /* cfg.tok */
+    uint32_t tok_count;     /* cfg.tok_count */
+    uint32_t max_depth;     /* cfg.max_depth */
+    uint32_t values;        /* tokens written (or counted) so far */
+    uint32_t gdepth;        /* open containers (their kinds in gstack) */
+    int32_t toksuper;       /* jsmn's toksuper for the tokens written so far */
+    size_t key_start;       /* buffer offset of the key being scanned */
+    size_t base;            /* buffer offset of the chunk being scanned */
+    uint8_t exp, prim, kw, kwpos, key, has_escape, has_high, need_dup;
+    uint8_t direct;         /* this message's tokens are written as scanned */
+    uint8_t rfc;            /* cfg.dialect is QMPK_DIALECT_RFC */
+} qmpk__fscan_t;
+
+/*
  * The stream.  Its size is public so the caller can place it anywhere;
  * its fields are private (read them through the functions below).
  */
@@ -275,13 +296,10 @@ typedef struct qmpk_stream {
     qmpk_stream_config_t cfg;
     /* fast path (fast.c) */
     uint8_t mode;           /* idle, fast message, or exact path */
-    uint8_t fexp, fprim, fkw, fkwpos, fkey, fhas_escape, fhas_high, fneed_dup;
     uint8_t fhot;           /* byte classes the next byte may be taken
                                in without a state change (feed's shortcut) */
-    size_t fkey_start;      /* buffer offset of the key being scanned */
-    uint8_t fdirect;        /* this message's tokens are written as scanned */
-    int32_t ftoksuper;      /* jsmn's toksuper for the tokens written so far */
     size_t fcap;            /* message length at which the fast path stops */
+    qmpk__fscan_t fs;
     /* framer/lexer */
     uint8_t lex;            /* lexer state (QEMU json-lexer.c states) */
     uint8_t in_msg;         /* a message has begun */
