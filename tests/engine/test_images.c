@@ -57,6 +57,14 @@ static const char *add(const char *args)
     return cmdbuf;
 }
 
+/* An empty file /b, created (job "c", dismissed) and open as node bf. */
+static void file_node_bf(fixture_t *f)
+{
+    fx_cmd(f, 0, create("c", "{\"driver\":\"file\",\"filename\":\"/b\",\"size\":0}"));
+    fx_cmd(f, 0, dismiss("c"));
+    fx_cmd(f, 0, add("{\"driver\":\"file\",\"node-name\":\"bf\",\"filename\":\"/b\"}"));
+}
+
 #define CREATED_OK(id) JSC("created", id) JSC("running", id) OK JSC("waiting", id) \
     JSC("pending", id) JSC("concluded", id)
 #define CREATE_FAILED(id) JSC("created", id) JSC("running", id) OK JSC("aborting", id) \
@@ -138,9 +146,7 @@ static void test_the_model_bound_is_one_refcount_block(void)
           !eng_qcow2_cluster_valid(1000));
 
     fixture_t *f = fx_new(QMPK_PROFILE_QEMU72, 1, NULL);
-    fx_cmd(f, 0, create("c", "{\"driver\":\"file\",\"filename\":\"/b\",\"size\":0}"));
-    fx_cmd(f, 0, dismiss("c"));
-    fx_cmd(f, 0, add("{\"driver\":\"file\",\"node-name\":\"bf\",\"filename\":\"/b\"}"));
+    file_node_bf(f);
     EXPECT(f, create("n", "{\"driver\":\"qcow2\",\"file\":\"bf\",\"size\":2146959360}"),
            CREATED_OK("n"));
     EXPECT(f, create("n1", "{\"driver\":\"qcow2\",\"file\":\"bf\",\"size\":2146959872}"),
@@ -218,9 +224,7 @@ static void test_a_failing_create_job_concludes_with_qemus_error(void)
 {
     fixture_t *f = fx_new(QMPK_PROFILE_QEMU72, 1, NULL);
 
-    fx_cmd(f, 0, create("c", "{\"driver\":\"file\",\"filename\":\"/b\",\"size\":0}"));
-    fx_cmd(f, 0, dismiss("c"));
-    fx_cmd(f, 0, add("{\"driver\":\"file\",\"node-name\":\"bf\",\"filename\":\"/b\"}"));
+    file_node_bf(f);
     EXPECT(f, create("e3", "{\"driver\":\"qcow2\",\"file\":\"nope\",\"size\":1048576}"),
            CREATE_FAILED("e3"));
     EXPECT(f, create("e4", "{\"driver\":\"qcow2\",\"file\":\"bf\",\"size\":1000}"),
