@@ -18,7 +18,6 @@ static const char *const sync_vals[] = { "top", "full", "none", "incremental", "
 static const char *const copy_modes[] = { "background", "write-blocking", NULL };
 static const char *const bitmap_modes[] = { "on-success", "never", "always", NULL };
 
-
 /* ------------------------------------------------------------------ */
 /* Arguments by name (the visitor has already checked their types)      */
 
