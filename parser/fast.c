@@ -490,6 +490,7 @@ static HOT_INLINE size_t in_string(qmpk_stream_t *s, qmpk__fscan_t *f,
         f->exp = f->key ? FX_COLON : FX_NEXT;
     } else if (c == '\\') {
         f->has_escape = 1;
+        f->need_dup |= f->key;  /* equal keys may differ in bytes */
         f->exp = FX_ESC;
     } else if (c >= 0x80 && c <= 0xFD) {
         f->has_high = 1;

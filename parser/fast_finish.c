@@ -8,6 +8,9 @@
  * path, so its error is the exact path's.
  */
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "internal.h"
 
@@ -17,13 +20,39 @@
 #define OUT_OF_LINE
 #endif
 
-/* Escapes and UTF-8 of every string, through the exact validator. */
+/* A string body the scan passed with neither an escape nor a non-ASCII
+ * byte (it bails on control bytes) is valid as it stands. */
+static bool plain_ascii(const char *p, size_t n)
+{
+    size_t i = 0;
+#ifdef __SSE2__
+    const __m128i b = _mm_set1_epi8('\\');
+
+    for (; i + 16 <= n; i += 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+        /* movemask takes each byte's top bit: the non-ASCII ones */
+        if (_mm_movemask_epi8(_mm_or_si128(v, _mm_cmpeq_epi8(v, b)))) {
+            return false;
+        }
+    }
+#endif
+    for (; i < n; i++) {
+        if (p[i] == '\\' || (unsigned char)p[i] >= 0x80) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Escapes and UTF-8 of every string that has either, through the exact
+ * validator. */
 static bool strings_valid(qmpk_stream_t *s, const jsmntok_t *tok, int n)
 {
     const char *js = s->cfg.buf;
 
     for (int t = 0; t < n; t++) {
-        if (tok[t].type != JSMN_STRING) {
+        if (tok[t].type != JSMN_STRING
+            || plain_ascii(js + tok[t].start, (size_t)(tok[t].end - tok[t].start))) {
             continue;
         }
         qmpk__str_begin(s, (size_t)tok[t].start);
@@ -75,7 +104,8 @@ static bool no_duplicates(qmpk_stream_t *s, jsmntok_t *tok, int n)
                 path[depth].obj = t;
                 path[depth++].nkeys = 0;
             } else if (tok[t].size > 1
-                       && qmpk__first_duplicate_in(s->cfg.buf, tok, n, t, &at) != SIZE_MAX) {
+                       && qmpk__first_duplicate_in(s->cfg.buf, tok, n, t, &at, plain)
+                              != SIZE_MAX) {
                 return false;
             }
             continue;
@@ -103,10 +133,12 @@ static bool no_duplicates(qmpk_stream_t *s, jsmntok_t *tok, int n)
     return true;
 }
 
-/* Only what the fingerprints could not clear gets looked at. */
+/* Only what the fingerprints could not clear gets looked at: they compare
+ * raw bytes, which settles keys without escapes (the scan sets need_dup
+ * for a key with one). */
 static bool no_duplicates_suspected(qmpk_stream_t *s, int n)
 {
-    if (s->fs.need_dup || s->fs.has_escape) {
+    if (s->fs.need_dup) {
         return no_duplicates(s, s->cfg.tok, n);
     }
     return true;

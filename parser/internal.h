@@ -68,9 +68,10 @@ qmpk_feed_t qmpk__fast_feed_byte(qmpk_stream_t *s, const unsigned char *p, size_
 qmpk_feed_t qmpk__fast_byte_ended(qmpk_stream_t *s, const unsigned char *p, int state,
                                   size_t *consumed, qmpk_msg_t *msg, qmpk_error_t *err);
 bool qmpk__fast_finish(qmpk_stream_t *s, size_t len, int *ntok);
-/* The earliest duplicate of one object (see qmpk__first_duplicate). */
+/* The earliest duplicate of one object (see qmpk__first_duplicate); raw:
+ * the message has no escape and no image mark, so keys compare as bytes. */
 size_t qmpk__first_duplicate_in(const char *js, jsmntok_t *tok, int n, int obj,
-                                size_t *key_at);
+                                size_t *key_at, bool raw);
 
 /* members.c: member iteration helpers shared by view, classify, writer */
 int qmpk__skip(const qmpk_msg_t *m, int t);
@@ -79,6 +80,8 @@ int qmpk__sort_keys(const char *js, jsmntok_t *tok, int ntok, int obj,
                     qmpk_key_cmp_fn cmp);
 void qmpk__unsort_keys(jsmntok_t *tok, int head);
 int qmpk__key_cmp_text(const char *js, const jsmntok_t *tok, int a, int b);
+/* The same for keys known to hold no escape and no image mark. */
+int qmpk__key_cmp_raw(const char *js, const jsmntok_t *tok, int a, int b);
 unsigned qmpk__key_bucket(const char *js, const jsmntok_t *tok, int k);
 
 #endif

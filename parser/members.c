@@ -137,10 +137,27 @@ void qmpk__unsort_keys(jsmntok_t *tok, int head)
     }
 }
 
+/* One pass, not three memchr calls: keys are short.  A valid string body
+ * has no raw control byte, so bytes up to QMPK_IMG_ESCAPE are image marks. */
+_Static_assert(QMPK_IMG_DQUOTE < QMPK_IMG_ESCAPE, "image marks are the lowest bytes");
 static bool plain_span(const char *p, size_t n)
 {
-    return !memchr(p, '\\', n) && !memchr(p, QMPK_IMG_DQUOTE, n)
-        && !memchr(p, QMPK_IMG_ESCAPE, n);
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)p[i];
+        if (c == '\\' || c <= QMPK_IMG_ESCAPE) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* The order qmpk__key_cmp_text gives keys that are plain spans. */
+int qmpk__key_cmp_raw(const char *js, const jsmntok_t *tok, int a, int b)
+{
+    size_t la = (size_t)(tok[a].end - tok[a].start), lb = (size_t)(tok[b].end - tok[b].start);
+    int c = memcmp(js + tok[a].start, js + tok[b].start, la < lb ? la : lb);
+
+    return c != 0 ? c : (la < lb ? -1 : la > lb);
 }
 
 /* Order of two keys by code points (for valid UTF-8, byte order is code
@@ -152,8 +169,7 @@ int qmpk__key_cmp_text(const char *js, const jsmntok_t *tok, int a, int b)
     size_t la = (size_t)(ea - pa), lb = (size_t)(eb - pb);
 
     if (plain_span(pa, la) && plain_span(pb, lb)) {
-        int c = memcmp(pa, pb, la < lb ? la : lb);
-        return c != 0 ? c : (la < lb ? -1 : la > lb);
+        return qmpk__key_cmp_raw(js, tok, a, b);
     }
     while (pa < ea && pb < eb) {
         int32_t ca = qmpk__str_next(&pa, ea), cb = qmpk__str_next(&pb, eb);

@@ -88,19 +88,26 @@ static int key_then_index(const char *js, const jsmntok_t *tok, int a, int b)
     return c != 0 ? c : (a < b ? -1 : 1);
 }
 
+static int raw_key_then_index(const char *js, const jsmntok_t *tok, int a, int b)
+{
+    int c = qmpk__key_cmp_raw(js, tok, a, b);
+    return c != 0 ? c : (a < b ? -1 : 1);
+}
+
 /*
  * Earliest duplicate of one object: with the complete pairs sorted by key
  * (stable), each run of equal keys reports at its second member.
  */
 static size_t object_duplicate(const char *js, jsmntok_t *tok, int n, int obj,
-                               size_t *key_at)
+                               size_t *key_at, bool raw)
 {
     size_t best = SIZE_MAX;
-    int head = qmpk__sort_keys(js, tok, n, obj, key_then_index);
+    qmpk_key_cmp_fn cmp = raw ? qmpk__key_cmp_raw : qmpk__key_cmp_text;
+    int head = qmpk__sort_keys(js, tok, n, obj, raw ? raw_key_then_index : key_then_index);
 
     for (int k = head; k >= 0 && tok[k].size >= 0; k = tok[k].size) {
         int next = tok[k].size;
-        if (next >= 0 && qmpk__key_cmp_text(js, tok, k, next) == 0) {
+        if (next >= 0 && cmp(js, tok, k, next) == 0) {
             int second = k < next ? next : k;
             size_t at = value_end(&tok[second + 1]);
             if (at < best) {
@@ -114,9 +121,9 @@ static size_t object_duplicate(const char *js, jsmntok_t *tok, int n, int obj,
 }
 
 size_t qmpk__first_duplicate_in(const char *js, jsmntok_t *tok, int n, int obj,
-                                size_t *key_at)
+                                size_t *key_at, bool raw)
 {
-    return object_duplicate(js, tok, n, obj, key_at);
+    return object_duplicate(js, tok, n, obj, key_at, raw);
 }
 
 size_t qmpk__first_duplicate(const char *js, jsmntok_t *tok, int n, size_t *key_at)
@@ -125,7 +132,7 @@ size_t qmpk__first_duplicate(const char *js, jsmntok_t *tok, int n, size_t *key_
 
     for (int i = 0; i < n; i++) {
         if (tok[i].type == JSMN_OBJECT && tok[i].size > 1) {
-            size_t k = 0, at = object_duplicate(js, tok, n, i, &k);
+            size_t k = 0, at = object_duplicate(js, tok, n, i, &k, false);
             if (at < best) {
                 best = at;
                 *key_at = k;

@@ -158,9 +158,62 @@ static void duplicates_past_the_kept_keys_are_found(void)
     }
 }
 
+/* The fast path trusts raw bytes for keys without escapes only: an escape
+ * in a value changes nothing, one in a key sends the object to the full
+ * check.  Past ten keys the fingerprints no longer clear an object alone. */
+static void escapes_in_keys_and_values_and_duplicates(void)
+{
+    EXPECT_ITEMS(&qemu, "{\"a\":\"\\n\",\"a\":2}", "E 10 0 QMPK_E_DUPLICATE_KEY \"JSON parse error, duplicate key\"\n");
+    EXPECT_ITEMS(&qemu, "{\"a\\n\":1,\"a\":2}", "M 0 0 {\"a\\n\": 1, \"a\": 2}\n");
+    EXPECT_ITEMS(&qemu, "{\"a\":1,\"b\":\"\\u0061\"}", "M 0 0 {\"a\": 1, \"b\": \"a\"}\n");
+    EXPECT_ITEMS(&qemu, "{\"k0\":0,\"k1\":1,\"k2\":2,\"k3\":3,\"k4\":4,\"k5\":5,\"k6\":6,"
+                 "\"k7\":7,\"k8\":8,\"k9\":9,\"x\":\"\\t\",\"k4\":0}", "E 80 0 QMPK_E_DUPLICATE_KEY \"JSON parse error, duplicate key\"\n");
+    EXPECT_ITEMS(&qemu, "{\"k0\":0,\"k1\":1,\"k2\":2,\"k3\":3,\"k4\":4,\"k5\":5,\"k6\":6,"
+                 "\"k7\":7,\"k8\":8,\"k9\":9,\"\\u006b4\":0}", "E 71 0 QMPK_E_DUPLICATE_KEY \"JSON parse error, duplicate key\"\n");
+    EXPECT_ITEMS(&qemu, "{\"k0\":0,\"k1\":1,\"k2\":2,\"k3\":3,\"k4\":4,\"k5\":5,\"k6\":6,"
+                 "\"k7\":7,\"k8\":8,\"k9\":9,\"\\u006b\":0}", "M 0 0 {\"k0\": 0, \"k1\": 1, \"k2\": 2, \"k3\": 3, \"k4\": 4, \"k5\": 5, \"k6\": 6, \"k7\": 7, \"k8\": 8, \"k9\": 9, \"k\": 0}\n");
+}
+
+/* Only strings with an escape or a non-ASCII byte go through the
+ * validator after the scan; the plain ones around them are skipped. */
+static void only_strings_that_need_it_are_validated(void)
+{
+    EXPECT_ITEMS(&qemu, "[\"aaaaaaaaaaaaaaaaaaaaaaaa\", \"b\", \"x\xc3\"]", "E 34 0 QMPK_E_INVALID_UTF8 \"JSON parse error, invalid UTF-8 sequence in string\"\n");
+    EXPECT_ITEMS(&qemu, "[\"aaaaaaaaaaaaaaaaaaaaaaaa\", \"b\", \"x\xc3\xa9\\\\\"]", "M 0 0 [\"aaaaaaaaaaaaaaaaaaaaaaaa\", \"b\", \"x\\u00E9\\\\\"]\n");
+    EXPECT_ITEMS(&qemu, "[\"aaaaaaaaaaaaaaaa\xed\xa0\x80" "aaaaaaaa\", \"b\\n\"]", "E 1 0 QMPK_E_INVALID_UTF8 \"JSON parse error, invalid UTF-8 sequence in string\"\n");
+}
+
+/* Objects past the pairwise limit (32 members), with and without escapes,
+ * each with and without a repeat: sorting by bytes and by text agree. */
+static void large_objects_sort_by_bytes_or_by_text(void)
+{
+    static const char *const last[] = {
+        "\"key77\"", "\"key07\"", "\"\\u006bey77\"", "\"\\u006bey07\"",
+    };
+    static char big[4096];
+
+    for (size_t v = 0; v < sizeof(last) / sizeof(last[0]); v++) {
+        size_t n = 0;
+        big[n++] = '{';
+        for (int i = 0; i < 60; i++) {
+            n += (size_t)snprintf(big + n, sizeof(big) - n, "%s\"key%02d\":%d", i ? "," : "", i, i);
+        }
+        n += (size_t)snprintf(big + n, sizeof(big) - n, ",%s:0}", last[v]);
+        CHECK(qmpk_same_items_both_paths(&qemu, big, n, 0, last[v]));
+        qmpk_items_t it;
+        qmpk_items_run(&it, &qemu, big, n, 0, NULL, 0);
+        CHECK(it.errors == (int)(v & 1));
+        CHECK(!(v & 1) || it.last_error == QMPK_E_DUPLICATE_KEY);
+        qmpk_items_free(&it);
+    }
+}
+
 static const qmpk_test_t tests[] = {
     { "the fast path writes jsmn's tokens", the_fast_path_writes_jsmns_tokens },
     { "duplicates past the kept keys are found", duplicates_past_the_kept_keys_are_found },
+    { "escapes in keys and values, and duplicates", escapes_in_keys_and_values_and_duplicates },
+    { "only strings that need it are validated", only_strings_that_need_it_are_validated },
+    { "large objects sort by bytes or by text", large_objects_sort_by_bytes_or_by_text },
     { "a missing value is 'expecting value'", a_missing_value_is_expecting_value },
     { "separators and colons have their own texts", separators_and_colons_have_their_own_texts },
     { "a key must be a string but is parsed as a value first", a_key_must_be_a_string_but_is_parsed_as_a_value_first },
