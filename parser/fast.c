@@ -510,86 +510,340 @@ static HOT_INLINE int scan_more(qmpk_stream_t *s, qmpk__fscan_t *f)
     return QMPK__FAST_MORE;
 }
 
-/* qmpk__fast_scan on the scan's state f, which the caller keeps in locals. */
+/* Whitespace from p[i] on: one byte (", ") without a call, a run with one. */
+static HOT_INLINE size_t skip_ws(const unsigned char *p, size_t i, size_t lim)
+{
+    if (i < lim && is_ws(p[i])) {
+        i++;
+        if (i < lim && is_ws(p[i])) {
+            i += ws_run(p + i, lim - i);
+        }
+    }
+    return i;
+}
+
+/*
+ * qmpk__fast_scan on the scan's state f, which the caller keeps in locals.
+ *
+ * Where the scan is in the grammar is where it is in this function: each
+ * label is one FX_* state, and a token's bytes lead straight to the label
+ * of what may follow it, so no state is stored or tested between tokens.
+ * Only where the chunk ends is the state written to f->exp (STOP), and a
+ * call starts at the label f->exp names.  A call that starts after a
+ * backslash or inside a number or keyword takes those bytes one at a
+ * time (`resume`), as the 1-byte path does, until the token is behind it.
+ * Any byte that does not fit returns its index with *state BAIL.
+ */
+#define STOP(st)            \
+    do {                    \
+        f->exp = (st);      \
+        goto out;           \
+    } while (0)
+
 static HOT_INLINE size_t scan(qmpk_stream_t *s, qmpk__fscan_t *f, const unsigned char *p,
                               size_t n, size_t budget, int *state, bool direct)
 {
     size_t i = 0, lim = n < budget ? n : budget;
+    const size_t base = f->base;
+    unsigned char c;
 
     f->direct = direct;     /* a constant in each copy of the loop */
     *state = QMPK__FAST_BAIL;
     s->fhot = 0;
-    while (i < lim) {
-        unsigned char c = p[i];
-        size_t k;
+    switch (f->exp) {
+    case FX_VALUE: goto value;
+    case FX_VALUE_OR_CLOSE: goto value_or_close;
+    case FX_KEY: goto key;
+    case FX_KEY_OR_CLOSE: goto key_or_close;
+    case FX_COLON: goto colon;
+    case FX_NEXT: goto next;
+    case FX_STR: goto string;
+    default: goto resume;
+    }
 
-        if (f->exp < FX_STR) {      /* between tokens */
-            if (is_ws(c)) {
-                i++;
-                if (i < lim && is_ws(p[i])) {   /* indentation, not ", " */
-                    i += ws_run(p + i, lim - i);
-                }
-                continue;
-            }
-            if (!structural(s, f, c, f->base + i)) {
+resume:     /* FX_ESC or FX_PRIM */
+    if (i >= lim) {
+        goto out;
+    }
+    c = p[i];
+    if (f->exp == FX_ESC) {
+        if (!std_escape(c)) {
+            return i;
+        }
+        i++;
+        goto string;
+    }
+    if (prim_byte(c)) {
+        if (!prim_step(f, c)) {
+            return i;
+        }
+        i++;
+        goto resume;
+    }
+    if (!prim_complete(f)) {
+        return i;
+    }
+    if (direct) {
+        tok_end_last(f, base + i);
+    }
+    goto next;
+
+string:
+    if (f->key) {
+        goto key_string;
+    }
+    goto value_string;
+
+value_or_close:     /* after '[' */
+    i = skip_ws(p, i, lim);
+    if (i >= lim) {
+        STOP(FX_VALUE_OR_CLOSE);
+    }
+    if (p[i] == ']') {
+        goto close_array;
+    }
+    goto value_at;
+
+value:              /* after ':' or an array's ',' */
+    i = skip_ws(p, i, lim);
+    if (i >= lim) {
+        STOP(FX_VALUE);
+    }
+value_at:
+    c = p[i];
+    if (!count_value(f)) {
+        return i;   /* the exact path reports the token limit */
+    }
+    if (c == '"') {
+        if (direct) {
+            tok_open(f, JSMN_STRING, base + i + 1);
+        }
+        i++;
+        goto value_string;
+    }
+    if (c == '{' || c == '[') {
+        if (f->gdepth + 1 > f->max_depth) {
+            return i;   /* the exact path reports the depth limit */
+        }
+        if (direct) {
+            tok_open(f, c == '{' ? JSMN_OBJECT : JSMN_ARRAY, base + i);
+        }
+        f->toksuper = (int)f->values - 1;
+        (void)push(s, f, c == '{');
+        i++;
+        if (c == '{') {
+            goto key_or_close;
+        }
+        goto value_or_close;
+    }
+    if ((f->prim = prim_start(c, &f->kw)) == P_DEAD) {
+        return i;
+    }
+    if (direct) {
+        tok_open(f, JSMN_PRIMITIVE, base + i);
+    }
+    i++;
+    if (f->prim == P_KW) {
+        const char *w = keywords[f->kw];
+        unsigned k = 1;
+        while (w[k] != '\0' && i < lim) {
+            if ((unsigned char)w[k] != p[i]) {
                 return i;
             }
             i++;
-            if (f->exp == FX_STR) {
-                if (i == lim) {
-                    break;
-                }
-                c = p[i];   /* a string body follows at once */
-            } else if (f->gdepth == 0) {
-                *state = QMPK__FAST_DONE;
-                return i;
-            } else {
-                if (f->exp != FX_PRIM && i < lim && p[i] == ' ') {   /* ", " and ": " */
-                    i++;
-                }
+            k++;
+        }
+        f->kwpos = (uint8_t)k;
+        if (w[k] != '\0' || i >= lim) {
+            STOP(FX_PRIM);
+        }
+        if (prim_byte(p[i])) {
+            return i;   /* "truex": the exact path's stray or error */
+        }
+    } else {
+        uint8_t st = f->prim;
+        for (;; i++) {
+            if (i >= lim) {
+                f->prim = st;
+                STOP(FX_PRIM);
+            }
+            c = p[i];
+            if (c >= '0' && c <= '9' && (st == P_INT || st == P_FRAC || st == P_EXP)) {
                 continue;
+            }
+            if (!prim_byte(c)) {
+                break;
+            }
+            if ((st = num_next(st, c, f->rfc)) == P_DEAD) {
+                return i;
             }
         }
-        switch (f->exp) {
-        case FX_STR:
-            k = in_string(s, f, p, i, lim - i);
-            if (k == SIZE_MAX) {
-                return i + str_run(p + i, lim - i);
-            }
-            i += k;
-            continue;
-        case FX_ESC:
-            if (!std_escape(c)) {
-                return i;   /* \' and the like: jsmn could not tokenize it */
-            }
-            f->exp = FX_STR;
-            i++;
-            continue;
-        default:    /* FX_PRIM */
-            if (prim_byte(c)) {
-                if (!prim_step(f, c)) {
-                    return i;
-                }
-                i++;
-                continue;
-            }
-            if (!prim_complete(f)) {
-                return i;
-            }
-            if (f->direct) {
-                tok_end_last(f, f->base + i);
-            }
-            f->exp = FX_NEXT;   /* c is looked at next round */
-            continue;
+        f->prim = st;
+        if (!prim_complete(f)) {
+            return i;
         }
     }
-    if (lim < n) {
-        *state = QMPK__FAST_BAIL;
+    if (direct) {
+        tok_end_last(f, base + i);
+    }
+    goto next;
+
+value_string:
+    for (;;) {
+        i += str_run(p + i, lim - i);
+        if (i >= lim) {
+            f->key = 0;
+            STOP(FX_STR);
+        }
+        c = p[i];
+        if (c == '"') {
+            break;
+        }
+        if (c == '\\') {
+            f->has_escape = 1;
+            if (++i >= lim) {
+                f->key = 0;
+                STOP(FX_ESC);
+            }
+            if (!std_escape(p[i])) {
+                return i;   /* \' and the like: jsmn could not tokenize it */
+            }
+        } else if (c >= 0x80 && c <= 0xFD) {
+            f->has_high = 1;
+        } else {
+            return i;       /* control byte, 0xFE, 0xFF: a stray */
+        }
+        i++;
+    }
+    if (direct) {
+        tok_end_last(f, base + i);
+    }
+    i++;
+    goto next;
+
+key_or_close:       /* after '{' */
+    i = skip_ws(p, i, lim);
+    if (i >= lim) {
+        STOP(FX_KEY_OR_CLOSE);
+    }
+    if (p[i] == '}') {
+        goto close_object;
+    }
+    goto key_at;
+
+key:                /* after an object's ',' */
+    i = skip_ws(p, i, lim);
+    if (i >= lim) {
+        STOP(FX_KEY);
+    }
+key_at:
+    if (p[i] != '"' || !count_value(f)) {
         return i;
+    }
+    if (direct) {
+        tok_open(f, JSMN_STRING, base + i + 1);
+    }
+    f->key_start = base + i + 1;
+    i++;
+key_string:
+    for (;;) {
+        i += str_run(p + i, lim - i);
+        if (i >= lim) {
+            f->key = F_KEY_STRING;
+            STOP(FX_STR);
+        }
+        c = p[i];
+        if (c == '"') {
+            break;
+        }
+        if (c == '\\') {
+            f->has_escape = 1;
+            f->need_dup = 1;    /* equal keys may differ in bytes */
+            if (++i >= lim) {
+                f->key = F_KEY_STRING;
+                STOP(FX_ESC);
+            }
+            if (!std_escape(p[i])) {
+                return i;
+            }
+        } else if (c >= 0x80 && c <= 0xFD) {
+            f->has_high = 1;
+        } else {
+            return i;
+        }
+        i++;
+    }
+    fingerprint_key(s, f, p, base + i);
+    if (direct) {
+        tok_end_last(f, base + i);
+    }
+    i++;
+colon:
+    i = skip_ws(p, i, lim);
+    if (i >= lim) {
+        STOP(FX_COLON);
+    }
+    if (p[i] != ':') {
+        return i;
+    }
+    f->toksuper = (int)f->values - 1;
+    i++;
+    goto value;
+
+next:               /* after a value */
+    i = skip_ws(p, i, lim);
+    if (i >= lim) {
+        STOP(FX_NEXT);
+    }
+    c = p[i];
+    if (c == ',') {
+        i++;
+        if (top_is_object(s, f)) {
+            if (direct) {
+                f->toksuper = f->tok[f->toksuper].parent;
+            }
+            goto key;
+        }
+        goto value;
+    }
+    if (c == '}') {
+        goto close_object;
+    }
+    if (c == ']') {
+        goto close_array;
+    }
+    return i;
+
+close_object:
+    if (!top_is_object(s, f)) {
+        return i;
+    }
+    goto close;
+close_array:
+    if (top_is_object(s, f)) {
+        return i;
+    }
+close:
+    f->gdepth--;
+    if (direct) {
+        tok_close(f, base + i);
+    }
+    i++;
+    if (f->gdepth == 0) {
+        *state = QMPK__FAST_DONE;
+        return i;
+    }
+    goto next;
+
+out:
+    if (lim < n) {
+        return i;   /* *state BAIL: the budget ran out, the exact path decides */
     }
     *state = scan_more(s, f);
     return i;
 }
+
+#undef STOP
 
 /*
  * Scan up to n bytes of the current message.  Returns the bytes consumed;
