@@ -129,9 +129,12 @@ static HOT_INLINE bool std_escape(unsigned char c)
     }
 }
 
+/* One compare and a bit test rather than four compares. */
+#define WS_BITS ((1ull << ' ') | (1ull << '\n') | (1ull << '\r') | (1ull << '\t'))
+
 static HOT_INLINE bool is_ws(unsigned char c)
 {
-    return c == ' ' || c == '\n' || c == '\r' || c == '\t';
+    return c <= ' ' && ((WS_BITS >> c) & 1u);
 }
 
 static HOT_INLINE uint8_t prim_start(unsigned char c, uint8_t *kw)
