@@ -9,7 +9,10 @@
  * byte-identical inputs, then runs every (workload, parser) pair once as a
  * warm-up and `--reps` times for measurement, round-robin: one run of each
  * pair per round, local and worker runs interleaved, so all parsers see the
- * same machine conditions.  The table gives the median of the rounds.
+ * same machine conditions.  The table gives the median time of the rounds,
+ * and each ratio as the median of the rounds' own ratios: both runs of a
+ * ratio come from one round, a fraction of a second apart, so a machine
+ * that slows down and speeds up over the run moves them together.
  *
  * Worker protocol (worker stdin/stdout, one line each):
  *   worker -> "W <workload> <nmsg> <bytes> <hash>" per workload,
@@ -308,7 +311,9 @@ static const char *beside(const char *argv0, const char *name, char *out, size_t
 typedef struct slot {
     size_t wi;
     const slot_case_t *c;
-    uint64_t *ns;           /* one per round */
+    uint64_t *ns;           /* one per round, in round order */
+    uint64_t *sorted;       /* the same, sorted */
+    unsigned reps;
     double median;          /* seconds */
 } slot_t;
 
@@ -346,6 +351,28 @@ static int cmp_u64(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+
+    return (x > y) - (x < y);
+}
+
+/* t(s) / t(ref): the median of the ratios within each round. */
+static double paired_ratio(const slot_t *s, const slot_t *ref)
+{
+    unsigned n = s->reps;
+    double *r = bench_xmalloc(n * sizeof(*r)), m;
+
+    for (unsigned i = 0; i < n; i++) {
+        r[i] = (double)s->ns[i] / (double)ref->ns[i];
+    }
+    qsort(r, n, sizeof(*r), cmp_double);
+    m = n % 2 ? r[n / 2] : (r[n / 2 - 1] + r[n / 2]) / 2;
+    free(r);
+    return m;
+}
+
 /* One warm-up run per slot (checks every message parsed), then the rounds. */
 static bool measure(slot_t *slots, size_t ns, unsigned reps,
                     const bench_workload_t *w, worker_t *wk)
@@ -368,10 +395,12 @@ static bool measure(slot_t *slots, size_t ns, unsigned reps,
         fprintf(stderr, "bench: round %u/%u done\n", r, reps);
     }
     for (size_t i = 0; i < ns; i++) {
-        qsort(slots[i].ns, reps, sizeof(uint64_t), cmp_u64);
-        slots[i].median = (reps % 2 ? (double)slots[i].ns[reps / 2]
-                           : ((double)slots[i].ns[reps / 2 - 1]
-                              + (double)slots[i].ns[reps / 2]) / 2) / 1e9;
+        uint64_t *t = slots[i].sorted;
+        memcpy(t, slots[i].ns, reps * sizeof(uint64_t));
+        qsort(t, reps, sizeof(uint64_t), cmp_u64);
+        slots[i].reps = reps;
+        slots[i].median = (reps % 2 ? (double)t[reps / 2]
+                           : ((double)t[reps / 2 - 1] + (double)t[reps / 2]) / 2) / 1e9;
     }
     return true;
 }
@@ -403,7 +432,7 @@ static int judge(const slot_t *s, const slot_t *slots, size_t ns,
             if (!ref) {
                 return -1;
             }
-            double r = s->median / ref->median;
+            double r = paired_ratio(s, ref);
             snprintf(tgt, cap, "t/t(%s) = %.2f, need <= %.0f", t->ref, r, t->max_slowdown);
             return r <= t->max_slowdown;
         }
@@ -412,7 +441,7 @@ static int judge(const slot_t *s, const slot_t *slots, size_t ns,
             return -1;
         }
         snprintf(tgt, cap, "need >= %g", t->min_speedup);
-        return s->median / ref->median >= t->min_speedup;
+        return paired_ratio(s, ref) >= t->min_speedup;
     }
     return -1;
 }
@@ -444,7 +473,7 @@ static void print_workload(const bench_workload_t *w, size_t wi,
             continue;
         }
         if (q) {
-            snprintf(ratio, sizeof(ratio), "%.2f", s->median / q->median);
+            snprintf(ratio, sizeof(ratio), "%.2f", paired_ratio(s, q));
         }
         j = judge(s, slots, ns, tgt, sizeof(tgt));
         printf("| %s | %s | %.2f | %.1f | %.0f | %s | %s | %s |\n", s->c->name,
@@ -515,6 +544,7 @@ static int run_all(const options_t *o, const bench_workload_t *w, size_t nw)
             if (selected(o->only, w[wi].name, cases[ci].name)) {
                 slots[ns].wi = wi;
                 slots[ns].c = &cases[ci];
+                slots[ns].sorted = bench_xmalloc(o->reps * sizeof(uint64_t));
                 slots[ns++].ns = bench_xmalloc(o->reps * sizeof(uint64_t));
             }
         }
@@ -524,7 +554,8 @@ static int run_all(const options_t *o, const bench_workload_t *w, size_t nw)
     if (ok) {
         printf("Median of %u interleaved rounds (after one warm-up round); "
                "MB = 10^6 bytes of the stream; t / t(qmpkit) = how many times "
-               "faster qmpkit (whole stream) is.\n", o->reps);
+               "faster qmpkit (whole stream) is, as the median of each round's "
+               "own ratio.\n", o->reps);
         for (size_t wi = 0; wi < nw; wi++) {
             print_workload(&w[wi], wi, slots, ns, &met, &missed);
         }
@@ -532,6 +563,7 @@ static int run_all(const options_t *o, const bench_workload_t *w, size_t nw)
     }
     for (size_t i = 0; i < ns; i++) {
         free(slots[i].ns);
+        free(slots[i].sorted);
     }
     free(slots);
     release_states(nw);
