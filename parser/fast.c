@@ -94,25 +94,38 @@ static size_t str_run(const unsigned char *p, size_t n)
     return i;
 }
 
-/* A run of whitespace (pretty-printed input is nearly half indentation). */
+/* One compare and a bit test rather than four compares. */
+#define WS_BITS ((1ull << ' ') | (1ull << '\n') | (1ull << '\r') | (1ull << '\t'))
+
+static HOT_INLINE bool is_ws(unsigned char c)
+{
+    return c <= ' ' && ((WS_BITS >> c) & 1u);
+}
+
+/* A run of whitespace (pretty-printed input is nearly half indentation).
+ * Indentation is spaces, so 16 bytes are compared with ' ' alone; another
+ * whitespace byte costs a step of its own. */
 static size_t ws_run(const unsigned char *p, size_t n)
 {
     size_t i = 0;
 #ifdef __SSE2__
-    const __m128i sp = _mm_set1_epi8(' '), nl = _mm_set1_epi8('\n');
-    const __m128i cr = _mm_set1_epi8('\r'), tab = _mm_set1_epi8('\t');
+    const __m128i sp = _mm_set1_epi8(' ');
 
-    for (; i + 16 <= n; i += 16) {
+    while (i + 16 <= n) {
         __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
-        __m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, sp), _mm_cmpeq_epi8(v, nl)),
-                                 _mm_or_si128(_mm_cmpeq_epi8(v, cr), _mm_cmpeq_epi8(v, tab)));
-        unsigned mask = ~(unsigned)_mm_movemask_epi8(m) & 0xFFFFu;
-        if (mask) {
-            return i + (size_t)__builtin_ctz(mask);
+        unsigned mask = ~(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, sp)) & 0xFFFFu;
+        if (mask == 0) {
+            i += 16;
+            continue;
         }
+        i += (size_t)__builtin_ctz(mask);
+        if (!is_ws(p[i])) {
+            return i;
+        }
+        i++;
     }
 #endif
-    while (i < n && (p[i] == ' ' || p[i] == '\n' || p[i] == '\r' || p[i] == '\t')) {
+    while (i < n && is_ws(p[i])) {
         i++;
     }
     return i;
@@ -127,14 +140,6 @@ static HOT_INLINE bool std_escape(unsigned char c)
     default:
         return false;
     }
-}
-
-/* One compare and a bit test rather than four compares. */
-#define WS_BITS ((1ull << ' ') | (1ull << '\n') | (1ull << '\r') | (1ull << '\t'))
-
-static HOT_INLINE bool is_ws(unsigned char c)
-{
-    return c <= ' ' && ((WS_BITS >> c) & 1u);
 }
 
 static HOT_INLINE uint8_t prim_start(unsigned char c, uint8_t *kw)
@@ -516,7 +521,7 @@ static HOT_INLINE int scan_more(qmpk_stream_t *s, qmpk__fscan_t *f)
 /* Whitespace from p[i] on: one byte (", ") without a call, a run with one. */
 static HOT_INLINE size_t skip_ws(const unsigned char *p, size_t i, size_t lim)
 {
-    if (i < lim && is_ws(p[i])) {
+    if (i < lim && p[i] <= ' ' && is_ws(p[i])) {   /* tokens start above ' ' */
         i++;
         if (i < lim && is_ws(p[i])) {
             i += ws_run(p + i, lim - i);
