@@ -531,7 +531,7 @@ static HOT_INLINE size_t skip_ws(const unsigned char *p, size_t i, size_t lim)
 }
 
 /*
- * qmpk__fast_scan on the scan's state f, which the caller keeps in locals.
+ * qmpk__fast_scan on the scan's state f (s->fs).
  *
  * Where the scan is in the grammar is where it is in this function: each
  * label is one FX_* state, and a token's bytes lead straight to the label
@@ -862,18 +862,15 @@ out:
 size_t qmpk__fast_scan(qmpk_stream_t *s, const unsigned char *p, size_t n,
                        size_t budget, int *state)
 {
-    qmpk__fscan_t f = s->fs;
+    qmpk__fscan_t *f = &s->fs;
     size_t used;
 
-    f.base = s->len;
-    /* Two copies of the loop, so that whether tokens are written is known
-     * at each token rather than tested. */
-    if (f.direct) {
-        used = scan(s, &f, p, n, budget, state, true);
+    f->base = s->len;
+    if (f->direct) {
+        used = scan(s, f, p, n, budget, state, true);
     } else {
-        used = scan(s, &f, p, n, budget, state, false);
+        used = scan(s, f, p, n, budget, state, false);
     }
-    s->fs = f;
     return used;
 }
 

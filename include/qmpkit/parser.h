@@ -267,11 +267,8 @@ typedef struct qmpk_msg {
 } qmpk_msg_t;
 
 /*
- * The fast scan's state (fast.c), private.  A scan copies it into locals
- * and back, so that its stores to the token array (int) and the buffer
- * (char), which may alias any field of the stream, do not force every
- * field to be reloaded after each token; hence its own copies of the
- * configuration it reads (taken as each message begins).
+ * The fast scan's state (fast.c), private, with copies of the
+ * configuration values the scan reads (taken as each message begins).
  */
 typedef struct qmpk__fscan {
     jsmntok_t *tok;         /* cfg.tok */
