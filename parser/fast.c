@@ -786,6 +786,9 @@ key_string:
         tok_end_last(f, base + i);
     }
     i++;
+    if (i < lim && p[i] == ':') {   /* "key": as QEMU and most clients write it */
+        goto colon_at;
+    }
 colon:
     i = skip_ws(p, i, lim);
     if (i >= lim) {
@@ -794,8 +797,12 @@ colon:
     if (p[i] != ':') {
         return i;
     }
+colon_at:
     f->toksuper = (int)f->values - 1;
     i++;
+    if (i < lim && p[i] == ' ') {   /* ": " */
+        i++;
+    }
     goto value;
 
 next:               /* after a value */
@@ -806,6 +813,9 @@ next:               /* after a value */
     c = p[i];
     if (c == ',') {
         i++;
+        if (i < lim && p[i] == ' ') {   /* ", " */
+            i++;
+        }
         if (top_is_object(s, f)) {
             if (direct) {
                 f->toksuper = f->tok[f->toksuper].parent;
