@@ -992,8 +992,8 @@ qmpk_feed_t qmpk__fast_feed_byte(qmpk_stream_t *s, const unsigned char *p, size_
     return feed_other(s, p, len, consumed, msg, err);
 }
 
-/* Start a message at its opening '{' or '['. */
-void qmpk__fast_begin(qmpk_stream_t *s)
+/* The configuration values the scan reads, kept beside its state. */
+void qmpk__fast_configure(qmpk_stream_t *s)
 {
     qmpk__fscan_t *f = &s->fs;
 
@@ -1001,6 +1001,13 @@ void qmpk__fast_begin(qmpk_stream_t *s)
     f->tok_count = s->cfg.tok_count;
     f->max_depth = s->cfg.max_depth;
     f->rfc = s->cfg.dialect == QMPK_DIALECT_RFC;
+}
+
+/* Start a message at its opening '{' or '['. */
+void qmpk__fast_begin(qmpk_stream_t *s)
+{
+    qmpk__fscan_t *f = &s->fs;
+
     f->gdepth = 0;
     f->exp = FX_VALUE;
     f->has_escape = 0;

@@ -57,6 +57,7 @@ enum { QMPK__FAST_MORE, QMPK__FAST_DONE, QMPK__FAST_BAIL };
 #define QMPK__HOT_STR 1u    /* plain string byte: not '"', '\\', control, non-ASCII */
 #define QMPK__HOT_WS 2u     /* whitespace between tokens */
 #define QMPK__HOT_DIGIT 4u  /* digit inside a number's digit run */
+void qmpk__fast_configure(qmpk_stream_t *s);     /* at init and reset */
 void qmpk__fast_begin(qmpk_stream_t *s);
 size_t qmpk__fast_scan(qmpk_stream_t *s, const unsigned char *p, size_t n,
                        size_t budget, int *state);

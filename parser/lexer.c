@@ -630,7 +630,6 @@ static void begin_fast(qmpk_stream_t *s)
     s->len = 0;
     s->msg_offset = s->offset;
     s->has_ext = 0;
-    s->fcap = fast_cap(s);
     qmpk__fast_begin(s);
 }
 
@@ -870,6 +869,14 @@ qmpk_feed_t qmpk_stream_finish(qmpk_stream_t *s, qmpk_msg_t *msg,
     return it.is_msg ? QMPK_FEED_MESSAGE : QMPK_FEED_ERROR;
 }
 
+/* What follows from the configuration alone, once rather than per message. */
+static void configure(qmpk_stream_t *s)
+{
+    s->fcap = fast_cap(s);
+    qmpk__fast_configure(s);
+    s->lex = L_START;
+}
+
 void qmpk_stream_reset(qmpk_stream_t *s)
 {
     qmpk_stream_config_t cfg = s->cfg;
@@ -879,7 +886,7 @@ void qmpk_stream_reset(qmpk_stream_t *s)
     s->cfg = cfg;
     s->offset = offset;
     s->items = items;
-    s->lex = L_START;
+    configure(s);
 }
 
 qmpk_errno_t qmpk_stream_init(qmpk_stream_t *s, const qmpk_stream_config_t *cfg)
@@ -896,7 +903,7 @@ qmpk_errno_t qmpk_stream_init(qmpk_stream_t *s, const qmpk_stream_config_t *cfg)
     if (s->cfg.max_depth == 0) s->cfg.max_depth = QMPK_DEFAULT_MAX_DEPTH;
     if (s->cfg.max_tokens == 0) s->cfg.max_tokens = QMPK_DEFAULT_MAX_TOKENS;
     if (s->cfg.max_token_size == 0) s->cfg.max_token_size = QMPK_DEFAULT_MAX_TOKEN_SIZE;
-    s->lex = L_START;
+    configure(s);
     return QMPK_E_OK;
 }
 

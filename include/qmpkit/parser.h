@@ -268,7 +268,8 @@ typedef struct qmpk_msg {
 
 /*
  * The fast scan's state (fast.c), private, with copies of the
- * configuration values the scan reads (taken as each message begins).
+ * configuration values the scan reads (taken at init and reset: the
+ * configuration does not change in between).
  */
 typedef struct qmpk__fscan {
     jsmntok_t *tok;         /* cfg.tok */

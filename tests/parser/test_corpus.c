@@ -41,12 +41,12 @@ typedef struct rec {
     qmpk_msg_t m;
 } rec_t;
 
-static void rec_init(rec_t *r, size_t size)
+static void rec_init(rec_t *r, size_t size, qmpk_dialect_t dialect)
 {
     qmpk_stream_config_t c = { 0 };
     r->buf = malloc(size);
     r->tok = malloc(size * sizeof(jsmntok_t));
-    c.dialect = QMPK_DIALECT_RFC;
+    c.dialect = dialect;
     c.buf = r->buf;
     c.buf_size = size;
     c.tok = r->tok;
@@ -116,7 +116,7 @@ static void load_session(const char *text, size_t len, session_t *ss)
     rec_t r;
     size_t pos = 0;
 
-    rec_init(&r, len + 64);
+    rec_init(&r, len + 64, QMPK_DIALECT_RFC);
     while (pos < len) {
         size_t used = 0;
         qmpk_error_t e;
@@ -241,8 +241,7 @@ static void check_server_bytes(const bytes_t *recv, const char *name)
     char *w = malloc(cap);
     int errors = 0;
 
-    rec_init(&r, recv->len + 64);
-    r.s.cfg.dialect = QMPK_DIALECT_QEMU;
+    rec_init(&r, recv->len + 64, QMPK_DIALECT_QEMU);
     while (pos < recv->len) {
         size_t used = 0;
         qmpk_error_t e;
