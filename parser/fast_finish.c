@@ -14,12 +14,6 @@
 
 #include "internal.h"
 
-#if defined(__GNUC__)
-#define OUT_OF_LINE __attribute__((noinline))
-#else
-#define OUT_OF_LINE
-#endif
-
 /* A string body the scan passed with neither an escape nor a non-ASCII
  * byte (it bails on control bytes) is valid as it stands. */
 static bool plain_ascii(const char *p, size_t n)
@@ -144,8 +138,9 @@ static bool no_duplicates_suspected(qmpk_stream_t *s, int n)
     return true;
 }
 
-/* What qmpk__fast_finish cannot settle from the scan's flags alone. */
-static OUT_OF_LINE bool finish_checks(qmpk_stream_t *s, size_t len, int *ntok)
+/* What qmpk__fast_finish (internal.h) cannot settle from the scan's flags
+ * alone. */
+bool qmpk__fast_finish_checks(qmpk_stream_t *s, size_t len, int *ntok)
 {
     unsigned used = s->fs.values;
 
@@ -162,17 +157,4 @@ static OUT_OF_LINE bool finish_checks(qmpk_stream_t *s, size_t len, int *ntok)
     }
     *ntok = (int)used;
     return true;
-}
-
-/* The message in buf[0..len) closed: tokenize and check what the scan
- * could not.  False sends it to the exact path.  Most messages need none
- * of it, and then this saves no registers (the rest is out of line). */
-bool qmpk__fast_finish(qmpk_stream_t *s, size_t len, int *ntok)
-{
-    if (s->fs.direct && !(s->fs.has_escape | s->fs.has_high | s->fs.need_dup)) {
-        s->cfg.buf[len] = ' ';  /* as qmpk__jsmn leaves it */
-        *ntok = (int)s->fs.values;
-        return true;
-    }
-    return finish_checks(s, len, ntok);
 }

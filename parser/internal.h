@@ -68,7 +68,20 @@ qmpk_feed_t qmpk__fast_feed_byte(qmpk_stream_t *s, const unsigned char *p, size_
                                  size_t *consumed, qmpk_msg_t *msg, qmpk_error_t *err);
 qmpk_feed_t qmpk__fast_byte_ended(qmpk_stream_t *s, const unsigned char *p, int state,
                                   size_t *consumed, qmpk_msg_t *msg, qmpk_error_t *err);
-bool qmpk__fast_finish(qmpk_stream_t *s, size_t len, int *ntok);
+bool qmpk__fast_finish_checks(qmpk_stream_t *s, size_t len, int *ntok);
+
+/* The message in buf[0..len) closed: tokenize and check what the scan
+ * could not.  False sends it to the exact path.  Most messages need none
+ * of it (fast_finish.c has the rest), hence inline. */
+static inline bool qmpk__fast_finish(qmpk_stream_t *s, size_t len, int *ntok)
+{
+    if (s->fs.direct && !(s->fs.has_escape | s->fs.has_high | s->fs.need_dup)) {
+        s->cfg.buf[len] = ' ';  /* as qmpk__jsmn leaves it */
+        *ntok = (int)s->fs.values;
+        return true;
+    }
+    return qmpk__fast_finish_checks(s, len, ntok);
+}
 /* The earliest duplicate of one object (see qmpk__first_duplicate); raw:
  * the message has no escape and no image mark, so keys compare as bytes. */
 size_t qmpk__first_duplicate_in(const char *js, jsmntok_t *tok, int n, int obj,
