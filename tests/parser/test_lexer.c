@@ -31,6 +31,14 @@ static void line_ends_and_tabs_are_whitespace_anywhere(void)
     EXPECT_ITEMS(&qemu, "{\r\"a\"\n:\t1 ,\r\n\"b\" : [ ] }\n",
                  "M 0 0 {\"a\": 1, \"b\": []}\n");
     EXPECT_ITEMS(&qemu, " \t\r\n ", "");
+    /* runs longer than the scan's 16-byte steps, other whitespace inside
+     * an indentation run, and a stray right after one */
+    EXPECT_ITEMS(&qemu, "{\n                    \"a\"  \t  \r\n                 :\n"
+                 "                                  [\n  \t              1]}",
+                 "M 0 0 {\"a\": [1]}\n");
+    EXPECT_ITEMS(&qemu, "[\n                   \t                   \x01]",
+                 "E 41 0 QMPK_E_STRAY \"JSON parse error, stray '\\u0001'\"\n"
+                 "E 42 1 QMPK_E_EXPECTING_VALUE \"JSON parse error, expecting value\"\n");
 }
 
 static void a_top_level_scalar_ends_only_with_the_next_byte(void)
