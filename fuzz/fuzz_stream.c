@@ -15,10 +15,16 @@
  *   - nothing is lost after an error: the stream followed by a resync byte
  *     and "{}" gives the whole feed's items up to the end of the input and
  *     ends with one STRAY error and the message "{}".
+ *   - the fast path against the exact one: the items of the input fed whole
+ *     with QMPK_STREAM_EXACT_ONLY equal those of the fast path, tokens
+ *     included (each message's token array is hashed into its item);
+ *   - own tokens change nothing: the second feed sets QMPK_STREAM_OWN_TOKENS
+ *     when bit 4 of data[1] is set.
  * Two feeds: the input whole (then qmpk_stream_finish()), and a second feed
- * chosen by data[1].  Bit 3 clear: the input in chunks (mode 0 and 1: one
- * byte at a time, 2: 1..16 bytes, 3: random cuts), then finish; its items
- * must equal the whole feed's.  Bit 3 set: the input and the resync tail,
+ * chosen by data[1].  Bit 3 clear: mode 0 feeds the input whole through the
+ * exact path alone; the others in chunks (1: one byte at a time, 2: 1..16
+ * bytes, 3: random cuts), then finish; its items must equal the whole
+ * feed's.  Bit 3 set: the input and the resync tail,
  * in chunks of the same modes except that mode 0 feeds it whole; its items
  * up to the input's end must equal the whole feed's (bytes appended, in one
  * chunk or in several, change nothing before them), then the STRAY and
@@ -40,7 +46,7 @@
 typedef struct item {
     int is_msg;
     int code, ntok, json;
-    uint64_t offset, index, len, hash;
+    uint64_t offset, index, len, hash, tokhash;
 } item_t;
 
 /* A growable list of items (inputs of a megabyte are replayed too); pre:
@@ -166,6 +172,7 @@ NO_COV static void record(items_t *l, int is_msg, const qmpk_msg_t *m, const qmp
         it->len = m->len;
         it->ntok = m->ntok;
         it->hash = fuzz_hash(m->json, m->len);
+        it->tokhash = fuzz_hash(m->tok, (size_t)m->ntok * sizeof(jsmntok_t));
     } else {
         it->code = e->code;
         it->offset = e->offset;
@@ -281,9 +288,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!run(&c, 0, 0, &whole)) {
         return 0;
     }
+    if (data[1] & 16) {
+        c.flags |= QMPK_STREAM_OWN_TOKENS;
+    }
     if (!(data[1] & 8)) {
         g_deep_from = UINT64_MAX;
-        run(&c, mode ? mode : 1, data[1] >> 4, &second);
+        if (mode == 0) {
+            c.flags |= QMPK_STREAM_EXACT_ONLY;
+        }
+        run(&c, mode, data[1] >> 4, &second);
         compare(&whole, &second, SIZE_MAX);
         return 0;
     }
