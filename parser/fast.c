@@ -102,18 +102,20 @@ static HOT_INLINE bool is_ws(unsigned char c)
     return c <= ' ' && ((WS_BITS >> c) & 1u);
 }
 
-/* A run of whitespace (pretty-printed input is nearly half indentation).
- * Indentation is spaces, so 16 bytes are compared with ' ' alone; another
- * whitespace byte costs a step of its own. */
+/* A run of whitespace from p[0] (pretty-printed input is nearly half
+ * indentation).  Line ends and indentation are '\n' and spaces, so 16
+ * bytes are compared with those two alone; a tab or CR costs a step of its
+ * own.  Stops at the first byte that is not whitespace. */
 static size_t ws_run(const unsigned char *p, size_t n)
 {
     size_t i = 0;
 #ifdef __SSE2__
-    const __m128i sp = _mm_set1_epi8(' ');
+    const __m128i sp = _mm_set1_epi8(' '), nl = _mm_set1_epi8('\n');
 
     while (i + 16 <= n) {
         __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
-        unsigned mask = ~(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, sp)) & 0xFFFFu;
+        __m128i m = _mm_or_si128(_mm_cmpeq_epi8(v, sp), _mm_cmpeq_epi8(v, nl));
+        unsigned mask = ~(unsigned)_mm_movemask_epi8(m) & 0xFFFFu;
         if (mask == 0) {
             i += 16;
             continue;
@@ -518,14 +520,14 @@ static HOT_INLINE int scan_more(qmpk_stream_t *s, qmpk__fscan_t *f)
     return QMPK__FAST_MORE;
 }
 
-/* Whitespace from p[i] on: one byte (", ") without a call, a run with one. */
+/* Whitespace from p[i] on: one space without a call, a run with one. */
 static HOT_INLINE size_t skip_ws(const unsigned char *p, size_t i, size_t lim)
 {
-    if (i < lim && p[i] <= ' ' && is_ws(p[i])) {   /* tokens start above ' ' */
-        i++;
-        if (i < lim && is_ws(p[i])) {
-            i += ws_run(p + i, lim - i);
+    if (i < lim && p[i] <= ' ') {   /* tokens start above ' ' */
+        if (p[i] == ' ' && i + 1 < lim && p[i + 1] > ' ') {
+            return i + 1;
         }
+        i += ws_run(p + i, lim - i);
     }
     return i;
 }
