@@ -88,9 +88,16 @@ static int key_then_index(const char *js, const jsmntok_t *tok, int a, int b)
     return c != 0 ? c : (a < b ? -1 : 1);
 }
 
+/* For keys as bytes any order that makes equal keys neighbours will do:
+ * length first settles most pairs without looking at a byte. */
 static int raw_key_then_index(const char *js, const jsmntok_t *tok, int a, int b)
 {
-    int c = qmpk__key_cmp_raw(js, tok, a, b);
+    int la = tok[a].end - tok[a].start, lb = tok[b].end - tok[b].start, c;
+
+    if (la != lb) {
+        return la < lb ? -1 : 1;
+    }
+    c = memcmp(js + tok[a].start, js + tok[b].start, (size_t)la);
     return c != 0 ? c : (a < b ? -1 : 1);
 }
 
