@@ -242,8 +242,6 @@ static HOT_INLINE bool push(qmpk_stream_t *s, qmpk__fscan_t *f, bool object)
         return false;   /* the exact path reports the limit */
     }
     if (object && f->gdepth < F_KEY_LEVELS) {
-        s->fkeys[f->gdepth] = 0;
-        s->fkeys_late[f->gdepth] = 0;
         s->fnkeys[f->gdepth] = 0;
     }
     s->gstack[f->gdepth++] = object;
@@ -394,88 +392,120 @@ static HOT_INLINE bool structural(qmpk_stream_t *s, qmpk__fscan_t *f, unsigned c
     }
 }
 
-#define F_KEYS_KEPT 8       /* keys per object kept for exact comparison */
+#define F_KEYS_SIGNED 16     /* keys per object whose signatures are kept */
 
 static unsigned char byte_at(const qmpk_stream_t *s, const unsigned char *chunk, size_t q)
 {
     return q < s->len ? (unsigned char)s->cfg.buf[q] : chunk[q - s->len];
 }
 
-/* Is the key at [start, start + len) equal, byte for byte, to a kept key
- * of the same object?  Only asked when fingerprints collide. */
-static bool kept_key_equal(const qmpk_stream_t *s, const unsigned char *chunk,
-                           unsigned level, size_t start, size_t len)
+/* A key's signature: its length (wrapping past 255), first, second and
+ * last byte; 0 for the empty key, which no other key has (its first byte
+ * would be NUL, a stray). */
+static HOT_INLINE uint32_t key_sig(const qmpk_stream_t *s, const unsigned char *chunk,
+                                   size_t start, size_t len)
 {
-    unsigned kept = s->fnkeys[level];
+    unsigned first, second, last;
 
-    for (unsigned k = 0; k < kept; k++) {
-        size_t o = s->fkeypos[level][k][0], j = 0;
-        if (s->fkeypos[level][k][1] != len) {
-            continue;
+    if (len == 0) {
+        return 0;
+    }
+    if (start >= s->len) {      /* the key lies in this chunk: no per-byte test */
+        const unsigned char *k = chunk + (start - s->len);
+        first = k[0];
+        second = k[len > 1];
+        last = k[len - 1];
+    } else {
+        first = byte_at(s, chunk, start);
+        second = byte_at(s, chunk, start + (len > 1));
+        last = byte_at(s, chunk, start + len - 1);
+    }
+    return (uint32_t)(len & 0xFF) << 24 | first << 16 | second << 8 | last;
+}
+
+/* A signature's bit in a 64-bit set (Fibonacci hashing). */
+static HOT_INLINE uint64_t sig_bit(uint32_t sig)
+{
+    return (uint64_t)1 << ((sig * 0x9E3779B1u) >> 26);
+}
+
+/* Does sig equal one of the first n signatures in sigs (which has room
+ * for F_KEYS_SIGNED)? */
+static HOT_INLINE bool sig_seen(const uint32_t *sigs, unsigned n, uint32_t sig)
+{
+#ifdef __SSE2__
+    const __m128i k = _mm_set1_epi32((int)sig);
+
+    for (unsigned j = 0; j < n; j += 4) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(sigs + j));
+        /* four mask bits a lane; lanes from n on hold stale signatures */
+        unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi32(v, k));
+        if (n - j < 4) {
+            m &= (1u << (4 * (n - j))) - 1;
         }
-        while (j < len && byte_at(s, chunk, o + j) == byte_at(s, chunk, start + j)) {
-            j++;
-        }
-        if (j == len) {
+        if (m) {
             return true;
         }
     }
     return false;
-}
-
-/* A key's fingerprint bit: its length, first and last byte (Fibonacci hashing). */
-static uint64_t key_bit(const qmpk_stream_t *s, const unsigned char *chunk,
-                        size_t start, size_t len)
-{
-    unsigned first, last;
-
-    if (len == 0) {
-        return 1;
+#else
+    for (unsigned j = 0; j < n; j++) {
+        if (sigs[j] == sig) {
+            return true;
+        }
     }
-    if (start >= s->len) {      /* the key lies in this chunk: no per-byte test */
-        first = chunk[start - s->len];
-        last = chunk[start - s->len + len - 1];
-    } else {
-        first = byte_at(s, chunk, start);
-        last = byte_at(s, chunk, start + len - 1);
-    }
-    /* one multiply of the three packed (lengths past 65535 wrap: a hash) */
-    return (uint64_t)1 << ((((unsigned)len << 16 | first << 8 | last) * 0x9E3779B1u) >> 26);
+    return false;
+#endif
 }
 
 /*
- * A key closed at buffer offset end.  Duplicates are rare, so each object
- * keeps a 64-bit set of key fingerprints and compares bytes only when a
- * fingerprint repeats.  Keys past the first F_KEYS_KEPT are not kept, only
- * their bits (fkeys_late): a repeat of one of those, a real duplicate, an
- * object deeper than the sets go, or escapes anywhere (equal keys can
- * differ in bytes) leave the decision to the full check after the scan,
- * which finds the duplicate and hands the message to the exact path.
+ * A key closed at buffer offset end.  Duplicates are rare, so the scan
+ * only rules them out: each object keeps the signatures of its first
+ * F_KEYS_SIGNED keys; past those, two 64-bit sets of signature bits, of
+ * all its keys and of the later ones, with a bit seen before among the
+ * kept keys settled by their signatures.  A signature seen before (a
+ * duplicate, or two keys alike in length, first, second and last byte),
+ * a later key's bit seen before among the later keys, an object deeper
+ * than F_KEY_LEVELS, or a key with an escape (equal keys can differ in
+ * bytes) leaves the decision to the full check after the scan, which
+ * finds a duplicate and hands the message to the exact path.
  */
 static HOT_INLINE void fingerprint_key(qmpk_stream_t *s, qmpk__fscan_t *f,
                                        const unsigned char *chunk, size_t end)
 {
-    size_t start = f->key_start, len = end - start;
-    unsigned level = f->gdepth - 1;
+    size_t start = f->key_start;
+    unsigned level = f->gdepth - 1, n;
+    uint32_t sig;
     uint64_t bit;
 
     if (level >= F_KEY_LEVELS) {
         f->need_dup = 1;
         return;
     }
-    bit = key_bit(s, chunk, start, len);
-    if ((s->fkeys[level] & bit)
-        && ((s->fkeys_late[level] & bit) || kept_key_equal(s, chunk, level, start, len))) {
+    sig = key_sig(s, chunk, start, end - start);
+    n = s->fnkeys[level];
+    if (n < F_KEYS_SIGNED) {
+        f->need_dup |= sig_seen(s->fsig[level], n, sig);
+        s->fsig[level][n] = sig;
+        s->fnkeys[level] = (uint8_t)(n + 1);
+        return;
+    }
+    if (n == F_KEYS_SIGNED) {   /* the object outgrew its signatures */
+        uint64_t bits = 0;
+        for (unsigned j = 0; j < F_KEYS_SIGNED; j++) {
+            bits |= sig_bit(s->fsig[level][j]);
+        }
+        s->fkeys[level] = bits;
+        s->fkeys_late[level] = 0;
+        s->fnkeys[level] = F_KEYS_SIGNED + 1;
+    }
+    bit = sig_bit(sig);
+    if ((s->fkeys_late[level] & bit)
+        || ((s->fkeys[level] & bit) && sig_seen(s->fsig[level], F_KEYS_SIGNED, sig))) {
         f->need_dup = 1;
     }
     s->fkeys[level] |= bit;
-    if (s->fnkeys[level] < F_KEYS_KEPT) {
-        s->fkeypos[level][s->fnkeys[level]][0] = (uint32_t)start;
-        s->fkeypos[level][s->fnkeys[level]][1] = (uint32_t)len;
-        s->fnkeys[level]++;
-    } else {
-        s->fkeys_late[level] |= bit;
-    }
+    s->fkeys_late[level] |= bit;
 }
 
 /* Inside a string at chunk[at]: returns bytes used, or SIZE_MAX to bail. */

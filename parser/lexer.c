@@ -882,7 +882,7 @@ void qmpk_stream_reset(qmpk_stream_t *s)
     qmpk_stream_config_t cfg = s->cfg;
     uint64_t offset = s->offset, items = s->items;
 
-    memset(s, 0, offsetof(qmpk_stream_t, fkeys));
+    memset(s, 0, offsetof(qmpk_stream_t, fnkeys));
     s->cfg = cfg;
     s->offset = offset;
     s->items = items;
@@ -898,7 +898,7 @@ qmpk_errno_t qmpk_stream_init(qmpk_stream_t *s, const qmpk_stream_config_t *cfg)
         || (cfg->dialect != QMPK_DIALECT_QEMU && cfg->dialect != QMPK_DIALECT_RFC)) {
         return QMPK_E_BAD_CONFIG;
     }
-    memset(s, 0, offsetof(qmpk_stream_t, fkeys));
+    memset(s, 0, offsetof(qmpk_stream_t, fnkeys));
     s->cfg = *cfg;
     if (s->cfg.max_depth == 0) s->cfg.max_depth = QMPK_DEFAULT_MAX_DEPTH;
     if (s->cfg.max_tokens == 0) s->cfg.max_tokens = QMPK_DEFAULT_MAX_TOKENS;

@@ -329,14 +329,15 @@ typedef struct qmpk_stream {
     uint32_t gdepth;
     qmpk_errno_t gerr;      /* first grammar error of this message */
     size_t gerr_at, gerr_arg, gerr_arg_len;
-    /* Per nesting level, from fkeys on: an entry is written when its level
+    /* Per nesting level, from fnkeys on: an entry is written when its level
      * opens, before anything reads it, so init and reset clear only the
-     * fields above (these are 3,616 of the stream's bytes, and a monitor
-     * or a fuzzer starts streams often). */
-    uint64_t fkeys[32];     /* per open object: fingerprints of its keys */
-    uint64_t fkeys_late[32];/* per open object: those of keys not kept */
-    uint8_t fnkeys[32];     /* per open object: keys seen */
-    uint32_t fkeypos[32][8][2]; /* per open object: first keys' offset, length */
+     * fields above (these are 3,616 of the stream's 3,944 bytes, and a
+     * monitor or a fuzzer starts streams often).  Per open object, for
+     * fast.c's fingerprint_key(): */
+    uint8_t fnkeys[32];     /* keys seen, up to 17 */
+    uint32_t fsig[32][16];  /* the first keys' signatures */
+    uint64_t fkeys[32];     /* past those: signature bits of all its keys */
+    uint64_t fkeys_late[32];/* and of the later keys */
     uint8_t gstack[QMPK_MAX_DEPTH_LIMIT]; /* grammar: per open container */
 } qmpk_stream_t;
 
