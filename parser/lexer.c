@@ -724,7 +724,7 @@ static void emit(qmpk_stream_t *s, const item_t *it, qmpk_msg_t *msg,
 #define HOT16(c) HOT4(c), HOT4((c) + 4), HOT4((c) + 8), HOT4((c) + 12)
 #define HOT64(c) HOT16(c), HOT16((c) + 16), HOT16((c) + 32), HOT16((c) + 48)
 
-static const uint8_t hot_class[256] = { HOT64(0), HOT64(64), HOT64(128), HOT64(192) };
+const uint8_t qmpk__hot_class[256] = { HOT64(0), HOT64(64), HOT64(128), HOT64(192) };
 
 /* Chunks shorter than this start with a byte-at-a-time look for bytes that
  * change nothing; longer ones go straight to the scan's 16-byte steps. */
@@ -736,7 +736,7 @@ static size_t hot_bytes(qmpk_stream_t *s, const unsigned char *p, size_t i, size
 {
     size_t room = fast_budget(s), k = i;
 
-    while (k < len && k - i < room && (hot_class[p[k]] & s->fhot)) {
+    while (k < len && k - i < room && (qmpk__hot_class[p[k]] & s->fhot)) {
         s->cfg.buf[s->len + (k - i)] = (char)p[k];
         k++;
     }
@@ -812,14 +812,14 @@ qmpk_feed_t qmpk__fast_byte_ended(qmpk_stream_t *s, const unsigned char *p, int 
  * message's length (s->fhot), the others take one step of the fast scan.
  * Small chunks start with the bytes that change nothing.
  */
-qmpk_feed_t qmpk_stream_feed(qmpk_stream_t *s, const char *data, size_t len,
-                             size_t *consumed, qmpk_msg_t *msg,
-                             qmpk_error_t *err)
+qmpk_feed_t (qmpk_stream_feed)(qmpk_stream_t *s, const char *data, size_t len,
+                               size_t *consumed, qmpk_msg_t *msg,
+                               qmpk_error_t *err)
 {
     const unsigned char *p = (const unsigned char *)data;
 
     if (len == 1 && s->len < s->fcap) {
-        if (hot_class[p[0]] & s->fhot) {     /* fhot is 0 off the fast path */
+        if (qmpk__hot_class[p[0]] & s->fhot) {     /* fhot is 0 off the fast path */
             s->cfg.buf[s->len++] = (char)p[0];
             s->offset++;
             *consumed = 1;

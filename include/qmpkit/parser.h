@@ -362,6 +362,36 @@ qmpk_feed_t qmpk_stream_feed(qmpk_stream_t *s, const char *data, size_t len,
                              qmpk_error_t *err);
 
 /*
+ * A reader that feeds one byte at a time pays a call per byte, which costs
+ * more than most bytes' work: inside a message, a byte of the class the
+ * parser's state takes without a change (a plain string byte, whitespace
+ * between tokens, a digit of a number) is only appended to the message.
+ * So, as getc() does for fgetc(), qmpk_stream_feed() is also a macro that
+ * does that inline and calls the function for everything else.  The
+ * function stays (take its address, or write (qmpk_stream_feed)(...), or
+ * define QMPK_NO_INLINE_FEED before including this header, to call it).
+ */
+extern const uint8_t qmpk__hot_class[256];
+
+static inline qmpk_feed_t qmpk__stream_feed_inline(qmpk_stream_t *s, const char *data,
+                                                   size_t len, size_t *consumed,
+                                                   qmpk_msg_t *msg, qmpk_error_t *err)
+{
+    if (len == 1 && s->len < s->fcap && (qmpk__hot_class[(unsigned char)data[0]] & s->fhot)) {
+        s->cfg.buf[s->len++] = data[0];
+        s->offset++;
+        *consumed = 1;
+        return QMPK_FEED_MORE;
+    }
+    return (qmpk_stream_feed)(s, data, len, consumed, msg, err);
+}
+
+#ifndef QMPK_NO_INLINE_FEED
+#define qmpk_stream_feed(s, data, len, consumed, msg, err) \
+    qmpk__stream_feed_inline((s), (data), (len), (consumed), (msg), (err))
+#endif
+
+/*
  * End of stream: a pending top-level scalar completes (QMPK_FEED_MESSAGE),
  * a value or token still open is QMPK_E_INCOMPLETE (QMPK_FEED_ERROR),
  * otherwise QMPK_FEED_MORE.  Afterwards the stream is clean and may be fed
