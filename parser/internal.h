@@ -61,11 +61,10 @@ void qmpk__fast_configure(qmpk_stream_t *s);     /* at init and reset */
 void qmpk__fast_begin(qmpk_stream_t *s);
 size_t qmpk__fast_scan(qmpk_stream_t *s, const unsigned char *p, size_t n,
                        size_t budget, int *state);
-/* qmpk_stream_feed of a 1-byte chunk p of a fast message with room for
- * the byte: one step of the scan (fast.c), and when that ends the message
- * or the fast path, the rest of the work (lexer.c). */
-qmpk_feed_t qmpk__fast_feed_byte(qmpk_stream_t *s, const unsigned char *p, size_t len,
-                                 size_t *consumed, qmpk_msg_t *msg, qmpk_error_t *err);
+/* qmpk__fast_feed_byte (declared in parser.h, which inlines the call) is
+ * qmpk_stream_feed of a 1-byte chunk p of a fast message with room for the
+ * byte: one step of the scan (fast.c), and when that ends the message or
+ * the fast path, the rest of the work (lexer.c). */
 qmpk_feed_t qmpk__fast_byte_ended(qmpk_stream_t *s, const unsigned char *p, int state,
                                   size_t *consumed, qmpk_msg_t *msg, qmpk_error_t *err);
 bool qmpk__fast_finish_checks(qmpk_stream_t *s, size_t len, int *ntok);

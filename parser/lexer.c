@@ -582,6 +582,7 @@ static size_t string_fast_path(qmpk_stream_t *s, const unsigned char *p, size_t 
 /* the fast path's hand-over                                           */
 
 enum mode { MODE_IDLE, MODE_FAST, MODE_EXACT };
+_Static_assert(MODE_FAST == QMPK__MODE_FAST, "parser.h's inline feed tests this mode");
 
 /* The message length from which a limit or the buffer's capacity could
  * come into play: from there the exact path decides, at the exact byte. */

@@ -372,16 +372,25 @@ qmpk_feed_t qmpk_stream_feed(qmpk_stream_t *s, const char *data, size_t len,
  * define QMPK_NO_INLINE_FEED before including this header, to call it).
  */
 extern const uint8_t qmpk__hot_class[256];
+#define QMPK__MODE_FAST 1   /* s->mode: inside a message on the fast path */
+/* One step of the fast path for a 1-byte chunk (parser/fast.c). */
+qmpk_feed_t qmpk__fast_feed_byte(qmpk_stream_t *s, const unsigned char *p, size_t len,
+                                 size_t *consumed, qmpk_msg_t *msg, qmpk_error_t *err);
 
 static inline qmpk_feed_t qmpk__stream_feed_inline(qmpk_stream_t *s, const char *data,
                                                    size_t len, size_t *consumed,
                                                    qmpk_msg_t *msg, qmpk_error_t *err)
 {
-    if (len == 1 && s->len < s->fcap && (qmpk__hot_class[(unsigned char)data[0]] & s->fhot)) {
-        s->cfg.buf[s->len++] = data[0];
-        s->offset++;
-        *consumed = 1;
-        return QMPK_FEED_MORE;
+    if (len == 1 && s->len < s->fcap) {
+        if (qmpk__hot_class[(unsigned char)data[0]] & s->fhot) {
+            s->cfg.buf[s->len++] = data[0];
+            s->offset++;
+            *consumed = 1;
+            return QMPK_FEED_MORE;
+        }
+        if (s->mode == QMPK__MODE_FAST) {
+            return qmpk__fast_feed_byte(s, (const unsigned char *)data, len, consumed, msg, err);
+        }
     }
     return (qmpk_stream_feed)(s, data, len, consumed, msg, err);
 }
