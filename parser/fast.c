@@ -60,7 +60,7 @@ enum fprim {
 static const char *const keywords[] = { "true", "false", "null" };
 
 #define F_KEY_STRING 1u     /* the string being scanned is a key */
-#define F_KEY_LEVELS 32     /* objects deep whose keys are fingerprinted */
+#define F_KEY_LEVELS 16     /* objects deep whose keys are fingerprinted */
 
 /* ------------------------------------------------------------------ */
 /* scanning helpers                                                     */
@@ -243,6 +243,7 @@ static HOT_INLINE bool push(qmpk_stream_t *s, qmpk__fscan_t *f, bool object)
     }
     if (object && f->gdepth < F_KEY_LEVELS) {
         s->fnkeys[f->gdepth] = 0;
+        s->flens[f->gdepth] = 0;
     }
     s->gstack[f->gdepth++] = object;
     f->exp = object ? FX_KEY_OR_CLOSE : FX_VALUE_OR_CLOSE;
@@ -392,11 +393,31 @@ static HOT_INLINE bool structural(qmpk_stream_t *s, qmpk__fscan_t *f, unsigned c
     }
 }
 
-#define F_KEYS_SIGNED 16     /* keys per object whose signatures are kept */
+#define F_KEYS_KEPT 16       /* keys per object whose places are kept */
 
 static unsigned char byte_at(const qmpk_stream_t *s, const unsigned char *chunk, size_t q)
 {
     return q < s->len ? (unsigned char)s->cfg.buf[q] : chunk[q - s->len];
+}
+
+/* Is the key at [start, start + len) equal, byte for byte, to one of the
+ * first n kept keys of its object?  Asked when one has its length. */
+static bool kept_key_equal(const qmpk_stream_t *s, const unsigned char *chunk,
+                           unsigned level, unsigned n, size_t start, size_t len)
+{
+    for (unsigned k = 0; k < n; k++) {
+        size_t o = s->fkpos[level][k][0], j = 0;
+        if (s->fkpos[level][k][1] != len) {
+            continue;
+        }
+        while (j < len && byte_at(s, chunk, o + j) == byte_at(s, chunk, start + j)) {
+            j++;
+        }
+        if (j == len) {
+            return true;
+        }
+    }
+    return false;
 }
 
 /* A key's signature: its length (wrapping past 255), first, second and
@@ -430,7 +451,7 @@ static HOT_INLINE uint64_t sig_bit(uint32_t sig)
 }
 
 /* Does sig equal one of the first n signatures in sigs (which has room
- * for F_KEYS_SIGNED)? */
+ * for F_KEYS_KEPT)? */
 static HOT_INLINE bool sig_seen(const uint32_t *sigs, unsigned n, uint32_t sig)
 {
 #ifdef __SSE2__
@@ -460,20 +481,22 @@ static HOT_INLINE bool sig_seen(const uint32_t *sigs, unsigned n, uint32_t sig)
 
 /*
  * A key closed at buffer offset end.  Duplicates are rare, so the scan
- * only rules them out: each object keeps the signatures of its first
- * F_KEYS_SIGNED keys; past those, two 64-bit sets of signature bits, of
- * all its keys and of the later ones, with a bit seen before among the
- * kept keys settled by their signatures.  A signature seen before (a
- * duplicate, or two keys alike in length, first, second and last byte),
- * a later key's bit seen before among the later keys, an object deeper
- * than F_KEY_LEVELS, or a key with an escape (equal keys can differ in
- * bytes) leaves the decision to the full check after the scan, which
- * finds a duplicate and hands the message to the exact path.
+ * rules them out cheaply.  For an object's first F_KEYS_KEPT keys, a
+ * 64-bit set of their lengths: a key whose length is new cannot repeat one
+ * (in QMP objects most lengths are), else its bytes are compared with the
+ * kept keys of that length.  Past those, signatures (length, first, second
+ * and last byte): the kept keys' are taken once, and two 64-bit sets of
+ * signature bits, of all keys and of the later ones, with a bit seen among
+ * the kept keys settled by their signatures.  A repeat, a later key's bit
+ * seen before among the later keys, an object deeper than F_KEY_LEVELS,
+ * or a key with an escape (equal keys can differ in bytes) leaves the
+ * decision to the full check after the scan, which finds a duplicate and
+ * hands the message to the exact path.
  */
 static HOT_INLINE void fingerprint_key(qmpk_stream_t *s, qmpk__fscan_t *f,
                                        const unsigned char *chunk, size_t end)
 {
-    size_t start = f->key_start;
+    size_t start = f->key_start, len = end - start;
     unsigned level = f->gdepth - 1, n;
     uint32_t sig;
     uint64_t bit;
@@ -482,26 +505,33 @@ static HOT_INLINE void fingerprint_key(qmpk_stream_t *s, qmpk__fscan_t *f,
         f->need_dup = 1;
         return;
     }
-    sig = key_sig(s, chunk, start, end - start);
     n = s->fnkeys[level];
-    if (n < F_KEYS_SIGNED) {
-        f->need_dup |= sig_seen(s->fsig[level], n, sig);
-        s->fsig[level][n] = sig;
+    if (n < F_KEYS_KEPT) {
+        uint64_t lens = s->flens[level];
+        bit = (uint64_t)1 << (len & 63);
+        if ((lens & bit) && kept_key_equal(s, chunk, level, n, start, len)) {
+            f->need_dup = 1;
+        }
+        s->flens[level] = lens | bit;
+        s->fkpos[level][n][0] = (uint32_t)start;
+        s->fkpos[level][n][1] = (uint32_t)len;
         s->fnkeys[level] = (uint8_t)(n + 1);
         return;
     }
-    if (n == F_KEYS_SIGNED) {   /* the object outgrew its signatures */
+    if (n == F_KEYS_KEPT) {     /* the object outgrew its kept keys */
         uint64_t bits = 0;
-        for (unsigned j = 0; j < F_KEYS_SIGNED; j++) {
+        for (unsigned j = 0; j < F_KEYS_KEPT; j++) {
+            s->fsig[level][j] = key_sig(s, chunk, s->fkpos[level][j][0], s->fkpos[level][j][1]);
             bits |= sig_bit(s->fsig[level][j]);
         }
         s->fkeys[level] = bits;
         s->fkeys_late[level] = 0;
-        s->fnkeys[level] = F_KEYS_SIGNED + 1;
+        s->fnkeys[level] = F_KEYS_KEPT + 1;
     }
+    sig = key_sig(s, chunk, start, len);
     bit = sig_bit(sig);
     if ((s->fkeys_late[level] & bit)
-        || ((s->fkeys[level] & bit) && sig_seen(s->fsig[level], F_KEYS_SIGNED, sig))) {
+        || ((s->fkeys[level] & bit) && sig_seen(s->fsig[level], F_KEYS_KEPT, sig))) {
         f->need_dup = 1;
     }
     s->fkeys[level] |= bit;

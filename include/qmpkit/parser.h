@@ -331,13 +331,15 @@ typedef struct qmpk_stream {
     size_t gerr_at, gerr_arg, gerr_arg_len;
     /* Per nesting level, from fnkeys on: an entry is written when its level
      * opens, before anything reads it, so init and reset clear only the
-     * fields above (these are 3,616 of the stream's 3,944 bytes, and a
+     * fields above (these are 4,496 of the stream's 4,824 bytes, and a
      * monitor or a fuzzer starts streams often).  Per open object, for
      * fast.c's fingerprint_key(): */
-    uint8_t fnkeys[32];     /* keys seen, up to 17 */
-    uint32_t fsig[32][16];  /* the first keys' signatures */
-    uint64_t fkeys[32];     /* past those: signature bits of all its keys */
-    uint64_t fkeys_late[32];/* and of the later keys */
+    uint8_t fnkeys[16];     /* keys seen, up to 17 */
+    uint64_t flens[16];     /* the first keys' lengths, as bits */
+    uint32_t fkpos[16][16][2]; /* the first keys' offsets and lengths */
+    uint32_t fsig[16][16];  /* past those: the first keys' signatures, */
+    uint64_t fkeys[16];     /* signature bits of all its keys */
+    uint64_t fkeys_late[16];/* and of the later keys */
     uint8_t gstack[QMPK_MAX_DEPTH_LIMIT]; /* grammar: per open container */
 } qmpk_stream_t;
 
