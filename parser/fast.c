@@ -610,6 +610,40 @@ static HOT_INLINE size_t skip_ws(const unsigned char *p, size_t i, size_t lim)
         goto out;           \
     } while (0)
 
+/* A string body up to its closing quote (p[i] then), in scan(): where the
+ * chunk ends it stops in FX_STR or FX_ESC with f->key set to is_key; a
+ * byte that needs the exact path (a control byte, 0xFE, 0xFF, an escape
+ * jsmn does not take, as \') returns its index.  A macro, so that the key
+ * and the value strings keep one loop each with is_key a constant. */
+#define STRING_BODY(is_key)                                                     \
+    for (;;) {                                                                  \
+        i += str_run(p + i, lim - i);                                           \
+        if (i >= lim) {                                                         \
+            f->key = (is_key);                                                  \
+            STOP(FX_STR);                                                       \
+        }                                                                       \
+        c = p[i];                                                               \
+        if (c == '"') {                                                         \
+            break;                                                              \
+        }                                                                       \
+        if (c == '\\') {                                                        \
+            f->has_escape = 1;                                                  \
+            f->need_dup |= (is_key);    /* equal keys may differ in bytes */    \
+            if (++i >= lim) {                                                   \
+                f->key = (is_key);                                              \
+                STOP(FX_ESC);                                                   \
+            }                                                                   \
+            if (!std_escape(p[i])) {                                            \
+                return i;                                                       \
+            }                                                                   \
+        } else if (c >= 0x80 && c <= 0xFD) {                                    \
+            f->has_high = 1;                                                    \
+        } else {                                                                \
+            return i;                                                           \
+        }                                                                       \
+        i++;                                                                    \
+    }
+
 static HOT_INLINE size_t scan(qmpk_stream_t *s, qmpk__fscan_t *f, const unsigned char *p,
                               size_t n, size_t budget, int *state, bool direct)
 {
@@ -759,32 +793,7 @@ value_at:
     goto next;
 
 value_string:
-    for (;;) {
-        i += str_run(p + i, lim - i);
-        if (i >= lim) {
-            f->key = 0;
-            STOP(FX_STR);
-        }
-        c = p[i];
-        if (c == '"') {
-            break;
-        }
-        if (c == '\\') {
-            f->has_escape = 1;
-            if (++i >= lim) {
-                f->key = 0;
-                STOP(FX_ESC);
-            }
-            if (!std_escape(p[i])) {
-                return i;   /* \' and the like: jsmn could not tokenize it */
-            }
-        } else if (c >= 0x80 && c <= 0xFD) {
-            f->has_high = 1;
-        } else {
-            return i;       /* control byte, 0xFE, 0xFF: a stray */
-        }
-        i++;
-    }
+    STRING_BODY(0);
     if (direct) {
         tok_end_last(f, base + i);
     }
@@ -816,33 +825,7 @@ key_at:
     f->key_start = base + i + 1;
     i++;
 key_string:
-    for (;;) {
-        i += str_run(p + i, lim - i);
-        if (i >= lim) {
-            f->key = F_KEY_STRING;
-            STOP(FX_STR);
-        }
-        c = p[i];
-        if (c == '"') {
-            break;
-        }
-        if (c == '\\') {
-            f->has_escape = 1;
-            f->need_dup = 1;    /* equal keys may differ in bytes */
-            if (++i >= lim) {
-                f->key = F_KEY_STRING;
-                STOP(FX_ESC);
-            }
-            if (!std_escape(p[i])) {
-                return i;
-            }
-        } else if (c >= 0x80 && c <= 0xFD) {
-            f->has_high = 1;
-        } else {
-            return i;
-        }
-        i++;
-    }
+    STRING_BODY(F_KEY_STRING);
     fingerprint_key(s, f, p, base + i);
     if (direct) {
         tok_end_last(f, base + i);
@@ -923,6 +906,7 @@ out:
     return i;
 }
 
+#undef STRING_BODY
 #undef STOP
 
 /*
