@@ -6,9 +6,11 @@
  * streamer and parser byte by byte, which is what gives QEMU's error texts
  * and recovery, but costs several times jsmn.  This pass handles a message
  * that starts with '{' or '[' as long as every byte is what a valid
- * message has at that place: it scans string bodies 16 bytes at a time,
- * keeps a small grammar automaton for the bytes between strings, checks
- * numbers and keywords with a DFA, and copies the input in spans.  When a
+ * message has at that place: its place in the code is its place in the
+ * grammar (scan()), it scans string bodies and whitespace 16 bytes at a
+ * time, checks numbers and keywords as it meets them, and copies the
+ * input in spans.  1-byte chunks take one step of the same automaton per
+ * byte instead (qmpk__fast_feed_byte), with the state in the stream.  When a
  * byte does not fit (a stray, a grammar error, a single quote, a limit
  * coming near), it stops before that byte and the stream replays the
  * message so far through the exact path, which then carries on from that
@@ -28,8 +30,8 @@
 
 #include "internal.h"
 
-/* The scan's per-byte helpers are also used by qmpk__fast_byte; inlined
- * into both, as the scan had them before there were two callers. */
+/* The helpers of the scan and of the 1-byte steps, inlined where they are
+ * used: each is a few instructions of a hot path. */
 #if defined(__GNUC__)
 #define HOT_INLINE inline __attribute__((always_inline))
 #else
