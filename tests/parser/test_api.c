@@ -146,6 +146,62 @@ static void no_byte_past_the_input_is_read(void)
     CHECK(n > 300);
 }
 
+/* One byte at a time through the header's macro and through the function
+ * itself (as a caller through a pointer or another language does): the
+ * same items, bytes, offsets and tokens. */
+typedef qmpk_feed_t (*feed_fn)(qmpk_stream_t *, const char *, size_t, size_t *,
+                               qmpk_msg_t *, qmpk_error_t *);
+
+static size_t bytewise(bool through_macro, const char *in, char *out, size_t cap)
+{
+    static char b[512];
+    static jsmntok_t t[64];
+    feed_fn fn = qmpk_stream_feed;    /* the function: no call follows the name */
+    qmpk_stream_config_t c = { .buf = b, .buf_size = sizeof(b), .tok = t, .tok_count = 64,
+                               .flags = QMPK_STREAM_OWN_TOKENS };
+    qmpk_stream_t s;
+    qmpk_msg_t m;
+    qmpk_error_t e;
+    size_t n = 0;
+
+    qmpk_stream_init(&s, &c);
+    for (size_t i = 0; in[i]; i++) {
+        size_t used = 0;
+        qmpk_feed_t r;
+        do {
+            r = through_macro ? qmpk_stream_feed(&s, in + i, 1, &used, &m, &e)
+                              : fn(&s, in + i, 1, &used, &m, &e);
+            if (r == QMPK_FEED_MESSAGE) {
+                n += (size_t)snprintf(out + n, cap - n, "M%llu:%.*s:%d:", (unsigned long long)m.offset,
+                                      (int)m.len, m.json, m.ntok);
+                for (int k = 0; k < m.ntok; k++) {
+                    n += (size_t)snprintf(out + n, cap - n, "%d,%d,%d,%d,%d;", m.tok[k].type,
+                                          m.tok[k].start, m.tok[k].end, m.tok[k].size,
+                                          m.tok[k].parent);
+                }
+            } else if (r == QMPK_FEED_ERROR) {
+                n += (size_t)snprintf(out + n, cap - n, "E%llu:%s;", (unsigned long long)e.offset,
+                                      qmpk_errname(e.code));
+            }
+        } while (r != QMPK_FEED_MORE && used == 0);
+    }
+    return n;
+}
+
+static void the_feed_macro_and_the_function_agree(void)
+{
+    static const char in[] =
+        "{\"execute\": \"qmp_capabilities\", \"id\": 12345}\r\n"
+        "{\"return\": {\"a\": [1, -2.5e3, true, null, \"x\\n\\u00e9\"], \"b\": {}}}\r\n"
+        "  \x01 {\"event\": \"STOP\", \"timestamp\": {\"seconds\": 1, \"microseconds\": 2}}"
+        "[1 2]{\"k\": 1, \"k\": 2}";
+    static char a[8192], b[8192];
+    size_t na = bytewise(true, in, a, sizeof(a)), nb = bytewise(false, in, b, sizeof(b));
+
+    CHECK(na > 0 && na == nb && memcmp(a, b, na) == 0);
+    CHECK(strstr(a, "E") != NULL && strstr(a, "QMPK_E_DUPLICATE_KEY") != NULL);
+}
+
 static const qmpk_test_t tests[] = {
     { "bad configurations are refused", bad_configurations_are_refused },
     { "a lookahead byte is not consumed", a_lookahead_byte_is_not_consumed },
@@ -153,6 +209,7 @@ static const qmpk_test_t tests[] = {
     { "every error has a unique name and a text", every_error_has_a_unique_name_and_a_text },
     { "error_format truncates like snprintf", error_format_truncates_like_snprintf },
     { "no byte past the input is read (guard pages)", no_byte_past_the_input_is_read },
+    { "the feed macro and the function agree, byte by byte", the_feed_macro_and_the_function_agree },
 };
 
 int main(int argc, char **argv)
