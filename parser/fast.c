@@ -24,11 +24,7 @@
  * the scan cannot settle as it goes is checked when the message closes
  * (fast_finish.c).
  */
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
-
-#include "internal.h"
+#include "internal.h"    /* with <emmintrin.h> where SSE2 is there */
 
 /* The helpers of the scan and of the 1-byte steps, inlined where they are
  * used: each is a few instructions of a hot path. */
@@ -66,35 +62,6 @@ static const char *const keywords[] = { "true", "false", "null" };
 
 /* ------------------------------------------------------------------ */
 /* scanning helpers                                                     */
-
-/* Bytes of a string body that need no attention: not '"', '\\', a control
- * byte or non-ASCII. */
-static size_t str_run(const unsigned char *p, size_t n)
-{
-    size_t i = 0;
-#ifdef __SSE2__
-    const __m128i q = _mm_set1_epi8('"'), b = _mm_set1_epi8('\\');
-    const __m128i lo = _mm_set1_epi8(0x20);
-
-    for (; i + 16 <= n; i += 16) {
-        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
-        /* signed compare: 0x80..0xFF are negative, so below 0x20 too */
-        __m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, q), _mm_cmpeq_epi8(v, b)),
-                                 _mm_cmplt_epi8(v, lo));
-        int mask = _mm_movemask_epi8(m);
-        if (mask) {
-            return i + (size_t)__builtin_ctz((unsigned)mask);
-        }
-    }
-#endif
-    for (; i < n; i++) {
-        unsigned char c = p[i];
-        if (c == '"' || c == '\\' || c < 0x20 || c >= 0x80) {
-            break;
-        }
-    }
-    return i;
-}
 
 /* One compare and a bit test rather than four compares. */
 #define WS_BITS ((1ull << ' ') | (1ull << '\n') | (1ull << '\r') | (1ull << '\t'))
@@ -545,7 +512,7 @@ static HOT_INLINE size_t in_string(qmpk_stream_t *s, qmpk__fscan_t *f,
                                    const unsigned char *chunk, size_t at, size_t n)
 {
     const unsigned char *p = chunk + at;
-    size_t i = str_run(p, n);
+    size_t i = qmpk__str_run(p, n);
     unsigned char c;
 
     if (i == n) {
@@ -619,7 +586,7 @@ static HOT_INLINE size_t skip_ws(const unsigned char *p, size_t i, size_t lim)
  * and the value strings keep one loop each with is_key a constant. */
 #define STRING_BODY(is_key)                                                     \
     for (;;) {                                                                  \
-        i += str_run(p + i, lim - i);                                           \
+        i += qmpk__str_run(p + i, lim - i);                                     \
         if (i >= lim) {                                                         \
             f->key = (is_key);                                                  \
             STOP(FX_STR);                                                       \

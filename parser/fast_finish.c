@@ -8,45 +8,20 @@
  * path, so its error is the exact path's.
  */
 #include <string.h>
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
 
 #include "internal.h"
 
-/* A string body the scan passed with neither an escape nor a non-ASCII
- * byte (it bails on control bytes) is valid as it stands. */
-static bool plain_ascii(const char *p, size_t n)
-{
-    size_t i = 0;
-#ifdef __SSE2__
-    const __m128i b = _mm_set1_epi8('\\');
-
-    for (; i + 16 <= n; i += 16) {
-        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
-        /* movemask takes each byte's top bit: the non-ASCII ones */
-        if (_mm_movemask_epi8(_mm_or_si128(v, _mm_cmpeq_epi8(v, b)))) {
-            return false;
-        }
-    }
-#endif
-    for (; i < n; i++) {
-        if (p[i] == '\\' || (unsigned char)p[i] >= 0x80) {
-            return false;
-        }
-    }
-    return true;
-}
-
 /* Escapes and UTF-8 of every string that has either, through the exact
- * validator. */
+ * validator.  A body the scan passed holds no raw '"' or control byte, so
+ * one that is a plain run has neither. */
 static bool strings_valid(qmpk_stream_t *s, const jsmntok_t *tok, int n)
 {
     const char *js = s->cfg.buf;
 
     for (int t = 0; t < n; t++) {
+        size_t len = (size_t)(tok[t].end - tok[t].start);
         if (tok[t].type != JSMN_STRING
-            || plain_ascii(js + tok[t].start, (size_t)(tok[t].end - tok[t].start))) {
+            || qmpk__str_run((const unsigned char *)js + tok[t].start, len) == len) {
             continue;
         }
         qmpk__str_begin(s, (size_t)tok[t].start);

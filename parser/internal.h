@@ -2,6 +2,10 @@
 #ifndef QMPK_PARSER_INTERNAL_H
 #define QMPK_PARSER_INTERNAL_H
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #include "qmpkit/parser.h"
 
 /* Lexer token types handed from the framer to the streamer and grammar,
@@ -67,6 +71,36 @@ size_t qmpk__fast_scan(qmpk_stream_t *s, const unsigned char *p, size_t n,
  * the fast path, the rest of the work (lexer.c). */
 qmpk_feed_t qmpk__fast_byte_ended(qmpk_stream_t *s, const unsigned char *p, int state,
                                   size_t *consumed, qmpk_msg_t *msg, qmpk_error_t *err);
+/* Bytes of a string body that need no attention: not '"', '\\', a control
+ * byte or non-ASCII (fast.c scans with it; fast_finish.c knows by it that a
+ * string needs no validation). */
+static inline size_t qmpk__str_run(const unsigned char *p, size_t n)
+{
+    size_t i = 0;
+#ifdef __SSE2__
+    const __m128i q = _mm_set1_epi8('"'), b = _mm_set1_epi8('\\');
+    const __m128i lo = _mm_set1_epi8(0x20);
+
+    for (; i + 16 <= n; i += 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+        /* signed compare: 0x80..0xFF are negative, so below 0x20 too */
+        __m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, q), _mm_cmpeq_epi8(v, b)),
+                                 _mm_cmplt_epi8(v, lo));
+        int mask = _mm_movemask_epi8(m);
+        if (mask) {
+            return i + (size_t)__builtin_ctz((unsigned)mask);
+        }
+    }
+#endif
+    for (; i < n; i++) {
+        unsigned char c = p[i];
+        if (c == '"' || c == '\\' || c < 0x20 || c >= 0x80) {
+            break;
+        }
+    }
+    return i;
+}
+
 bool qmpk__fast_finish_checks(qmpk_stream_t *s, size_t len, int *ntok);
 
 /* The message in buf[0..len) closed: tokenize and check what the scan
