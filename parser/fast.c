@@ -695,14 +695,13 @@ value_at:
         goto value_string;
     }
     if (c == '{' || c == '[') {
-        if (f->gdepth + 1 > f->max_depth) {
-            return i;   /* the exact path reports the depth limit */
-        }
         if (direct) {
             tok_open(f, c == '{' ? JSMN_OBJECT : JSMN_ARRAY, base + i);
         }
         f->toksuper = (int)f->values - 1;
-        (void)push(s, f, c == '{');
+        if (!push(s, f, c == '{')) {
+            return i;   /* the exact path reports the depth limit */
+        }
         i++;
         if (c == '{') {
             goto key_or_close;
