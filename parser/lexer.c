@@ -746,11 +746,10 @@ static size_t hot_bytes(qmpk_stream_t *s, const unsigned char *p, size_t i, size
     return k;
 }
 
-/* Kept out of qmpk_stream_feed so that its shortcuts for 1-byte chunks
- * set nothing up for the general loop. */
-
-static QMPK_NOINLINE qmpk_feed_t feed(qmpk_stream_t *s, const unsigned char *p, size_t len,
-                                      size_t *consumed, qmpk_msg_t *msg, qmpk_error_t *err)
+/* The general loop behind parser.h's shortcut for 1-byte chunks, kept
+ * out of line so that the shortcut sets nothing up for it. */
+QMPK_NOINLINE qmpk_feed_t qmpk__feed(qmpk_stream_t *s, const unsigned char *p, size_t len,
+                                     size_t *consumed, qmpk_msg_t *msg, qmpk_error_t *err)
 {
     size_t i = s->fhot != 0 && len < HOT_CHUNK ? hot_bytes(s, p, 0, len) : 0;
     item_t it;
@@ -804,33 +803,16 @@ qmpk_feed_t qmpk__fast_byte_ended(qmpk_stream_t *s, const unsigned char *p, int 
         *consumed = 1;
         return QMPK_FEED_MORE;
     }
-    return feed(s, p, 1, consumed, msg, err);
+    return qmpk__feed(s, p, 1, consumed, msg, err);
 }
 
-/*
- * 1-byte chunks inside a fast message are taken here, before anything is
- * set up for the general loop: most of them change nothing but the
- * message's length (s->fhot), the others take one step of the fast scan.
- * Small chunks start with the bytes that change nothing.
- */
+/* The function behind parser.h's macro of the same name: the same inline
+ * shortcut for 1-byte chunks, then the general loop. */
 qmpk_feed_t (qmpk_stream_feed)(qmpk_stream_t *s, const char *data, size_t len,
                                size_t *consumed, qmpk_msg_t *msg,
                                qmpk_error_t *err)
 {
-    const unsigned char *p = (const unsigned char *)data;
-
-    if (len == 1 && s->len < s->fcap) {
-        if (qmpk__hot_class[p[0]] & s->fhot) {     /* fhot is 0 off the fast path */
-            s->cfg.buf[s->len++] = (char)p[0];
-            s->offset++;
-            *consumed = 1;
-            return QMPK_FEED_MORE;
-        }
-        if (s->mode == MODE_FAST) {
-            return qmpk__fast_feed_byte(s, p, len, consumed, msg, err);
-        }
-    }
-    return feed(s, p, len, consumed, msg, err);
+    return qmpk__stream_feed_inline(s, data, len, consumed, msg, err);
 }
 
 qmpk_feed_t qmpk_stream_finish(qmpk_stream_t *s, qmpk_msg_t *msg,

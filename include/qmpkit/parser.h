@@ -375,9 +375,12 @@ qmpk_feed_t qmpk_stream_feed(qmpk_stream_t *s, const char *data, size_t len,
  */
 extern const uint8_t qmpk__hot_class[256];
 #define QMPK__MODE_FAST 1   /* s->mode: inside a message on the fast path */
-/* One step of the fast path for a 1-byte chunk (parser/fast.c). */
+/* One step of the fast path for a 1-byte chunk (parser/fast.c), and the
+ * feed's general loop (parser/lexer.c). */
 qmpk_feed_t qmpk__fast_feed_byte(qmpk_stream_t *s, const unsigned char *p, size_t len,
                                  size_t *consumed, qmpk_msg_t *msg, qmpk_error_t *err);
+qmpk_feed_t qmpk__feed(qmpk_stream_t *s, const unsigned char *p, size_t len,
+                       size_t *consumed, qmpk_msg_t *msg, qmpk_error_t *err);
 
 static inline qmpk_feed_t qmpk__stream_feed_inline(qmpk_stream_t *s, const char *data,
                                                    size_t len, size_t *consumed,
@@ -394,7 +397,7 @@ static inline qmpk_feed_t qmpk__stream_feed_inline(qmpk_stream_t *s, const char 
             return qmpk__fast_feed_byte(s, (const unsigned char *)data, len, consumed, msg, err);
         }
     }
-    return (qmpk_stream_feed)(s, data, len, consumed, msg, err);
+    return qmpk__feed(s, (const unsigned char *)data, len, consumed, msg, err);
 }
 
 #ifndef QMPK_NO_INLINE_FEED
