@@ -312,7 +312,6 @@ typedef struct slot {
     size_t wi;
     const slot_case_t *c;
     uint64_t *ns;           /* one per round, in round order */
-    uint64_t *sorted;       /* the same, sorted */
     unsigned reps;
     double median;          /* seconds */
 } slot_t;
@@ -344,13 +343,6 @@ static uint64_t run_slot(const slot_t *s, const bench_workload_t *w,
     return run_remote(&wk[s->c->worker], s->wi, s->c->index, ok);
 }
 
-static int cmp_u64(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-    return (x > y) - (x < y);
-}
-
 static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -358,19 +350,26 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* t(s) / t(ref): the median of the ratios within each round. */
-static double paired_ratio(const slot_t *s, const slot_t *ref)
+/* The median of slot s's rounds, each round's time divided by ref's in the
+ * same round (ref NULL: by 1e9, so the median time in seconds). */
+static double median_of_rounds(const slot_t *s, const slot_t *ref)
 {
     unsigned n = s->reps;
     double *r = bench_xmalloc(n * sizeof(*r)), m;
 
     for (unsigned i = 0; i < n; i++) {
-        r[i] = (double)s->ns[i] / (double)ref->ns[i];
+        r[i] = (double)s->ns[i] / (ref ? (double)ref->ns[i] : 1e9);
     }
     qsort(r, n, sizeof(*r), cmp_double);
     m = n % 2 ? r[n / 2] : (r[n / 2 - 1] + r[n / 2]) / 2;
     free(r);
     return m;
+}
+
+/* t(s) / t(ref): the median of the ratios within each round. */
+static double paired_ratio(const slot_t *s, const slot_t *ref)
+{
+    return median_of_rounds(s, ref);
 }
 
 /* One warm-up run per slot (checks every message parsed), then the rounds. */
@@ -395,12 +394,8 @@ static bool measure(slot_t *slots, size_t ns, unsigned reps,
         fprintf(stderr, "bench: round %u/%u done\n", r, reps);
     }
     for (size_t i = 0; i < ns; i++) {
-        uint64_t *t = slots[i].sorted;
-        memcpy(t, slots[i].ns, reps * sizeof(uint64_t));
-        qsort(t, reps, sizeof(uint64_t), cmp_u64);
         slots[i].reps = reps;
-        slots[i].median = (reps % 2 ? (double)t[reps / 2]
-                           : ((double)t[reps / 2 - 1] + (double)t[reps / 2]) / 2) / 1e9;
+        slots[i].median = median_of_rounds(&slots[i], NULL);
     }
     return true;
 }
@@ -544,7 +539,6 @@ static int run_all(const options_t *o, const bench_workload_t *w, size_t nw)
             if (selected(o->only, w[wi].name, cases[ci].name)) {
                 slots[ns].wi = wi;
                 slots[ns].c = &cases[ci];
-                slots[ns].sorted = bench_xmalloc(o->reps * sizeof(uint64_t));
                 slots[ns++].ns = bench_xmalloc(o->reps * sizeof(uint64_t));
             }
         }
@@ -563,7 +557,6 @@ static int run_all(const options_t *o, const bench_workload_t *w, size_t nw)
     }
     for (size_t i = 0; i < ns; i++) {
         free(slots[i].ns);
-        free(slots[i].sorted);
     }
     free(slots);
     release_states(nw);
