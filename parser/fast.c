@@ -10,7 +10,7 @@
  * grammar (scan()), it scans string bodies and whitespace 16 bytes at a
  * time, checks numbers and keywords as it meets them, and copies the
  * input in spans.  1-byte chunks take one step of the same automaton per
- * byte instead (qmpk__fast_feed_byte), with the state in the stream.  When a
+ * byte instead (qmpk__byte_steps[]), with the state in the stream.  When a
  * byte does not fit (a stray, a grammar error, a single quote, a limit
  * coming near), it stops before that byte and the stream replays the
  * message so far through the exact path, which then carries on from that
@@ -185,16 +185,16 @@ static HOT_INLINE bool prim_step(qmpk__fscan_t *f, unsigned char c)
 static HOT_INLINE uint8_t hot_classes(const qmpk__fscan_t *f)
 {
     if (f->exp < FX_STR) {
-        return QMPK__HOT_WS;
+        return QMPK__HOT_WS | (QMPK__STEP_BETWEEN + f->exp) << QMPK__STEP_SHIFT;
     }
     if (f->exp == FX_STR) {
-        return QMPK__HOT_STR;
+        return QMPK__HOT_STR | QMPK__STEP_STRING << QMPK__STEP_SHIFT;
     }
     if (f->exp == FX_PRIM
         && (f->prim == P_INT || f->prim == P_FRAC || f->prim == P_EXP)) {
-        return QMPK__HOT_DIGIT;
+        return QMPK__HOT_DIGIT | QMPK__STEP_OTHER << QMPK__STEP_SHIFT;
     }
-    return 0;
+    return QMPK__STEP_OTHER << QMPK__STEP_SHIFT;
 }
 
 /* ------------------------------------------------------------------ */
@@ -264,10 +264,11 @@ static HOT_INLINE void tok_close(qmpk__fscan_t *f, size_t pos)
     f->toksuper = tok[c].parent;
 }
 
-static HOT_INLINE bool close_container(const qmpk_stream_t *s, qmpk__fscan_t *f, bool object)
+static HOT_INLINE bool close_container(const qmpk_stream_t *s, qmpk__fscan_t *f, bool object,
+                                       enum fexp exp)
 {
-    bool can = f->exp == FX_NEXT
-            || (object ? f->exp == FX_KEY_OR_CLOSE : f->exp == FX_VALUE_OR_CLOSE);
+    bool can = exp == FX_NEXT
+            || (object ? exp == FX_KEY_OR_CLOSE : exp == FX_VALUE_OR_CLOSE);
 
     if (!can || top_is_object(s, f) != object) {
         return false;
@@ -288,21 +289,21 @@ static HOT_INLINE bool open_value(qmpk__fscan_t *f, jsmntype_t type, size_t pos)
     return true;
 }
 
-static HOT_INLINE bool expects_value(const qmpk__fscan_t *f)
+static HOT_INLINE bool expects_value(enum fexp exp)
 {
-    return f->exp == FX_VALUE || f->exp == FX_VALUE_OR_CLOSE;
+    return exp == FX_VALUE || exp == FX_VALUE_OR_CLOSE;
 }
 
 /* A byte between strings and primitives, at buffer offset pos.  Returns
  * false to bail. */
 static HOT_INLINE bool structural(qmpk_stream_t *s, qmpk__fscan_t *f, unsigned char c,
-                                  size_t pos)
+                                  size_t pos, enum fexp exp)
 {
     switch (c) {
     case '"':
-        if (expects_value(f)) {
+        if (expects_value(exp)) {
             f->key = 0;
-        } else if (f->exp == FX_KEY || f->exp == FX_KEY_OR_CLOSE) {
+        } else if (exp == FX_KEY || exp == FX_KEY_OR_CLOSE) {
             f->key = F_KEY_STRING;
             f->key_start = pos + 1;
         } else {
@@ -313,7 +314,7 @@ static HOT_INLINE bool structural(qmpk_stream_t *s, qmpk__fscan_t *f, unsigned c
     case '{':
     case '[': {
         int parent = f->toksuper;
-        if (!expects_value(f) || !open_value(f, c == '{' ? JSMN_OBJECT : JSMN_ARRAY, pos)) {
+        if (!expects_value(exp) || !open_value(f, c == '{' ? JSMN_OBJECT : JSMN_ARRAY, pos)) {
             return false;
         }
         f->toksuper = (int)f->values - 1;
@@ -325,7 +326,7 @@ static HOT_INLINE bool structural(qmpk_stream_t *s, qmpk__fscan_t *f, unsigned c
     }
     case '}':
     case ']':
-        if (!close_container(s, f, c == '}')) {
+        if (!close_container(s, f, c == '}', exp)) {
             return false;
         }
         if (f->direct) {
@@ -333,7 +334,7 @@ static HOT_INLINE bool structural(qmpk_stream_t *s, qmpk__fscan_t *f, unsigned c
         }
         return true;
     case ',':
-        if (f->exp != FX_NEXT) {
+        if (exp != FX_NEXT) {
             return false;
         }
         if (top_is_object(s, f)) {
@@ -346,14 +347,14 @@ static HOT_INLINE bool structural(qmpk_stream_t *s, qmpk__fscan_t *f, unsigned c
         }
         return true;
     case ':':
-        if (f->exp != FX_COLON) {
+        if (exp != FX_COLON) {
             return false;
         }
         f->exp = FX_VALUE;
         f->toksuper = (int)f->values - 1;
         return true;
     default:
-        if (!expects_value(f) || (f->prim = prim_start(c, &f->kw)) == P_DEAD) {
+        if (!expects_value(exp) || (f->prim = prim_start(c, &f->kw)) == P_DEAD) {
             return false;
         }
         f->kwpos = 1;
@@ -508,23 +509,17 @@ static HOT_INLINE void fingerprint_key(qmpk_stream_t *s, qmpk__fscan_t *f,
 }
 
 /* Inside a string at chunk[at]: returns bytes used, or SIZE_MAX to bail. */
-static HOT_INLINE size_t in_string(qmpk_stream_t *s, qmpk__fscan_t *f,
-                                   const unsigned char *chunk, size_t at, size_t n)
+/* The byte c at chunk[at] of a string body that is not a plain one: the
+ * closing quote, a backslash, non-ASCII.  False for a stray. */
+static HOT_INLINE bool string_byte(qmpk_stream_t *s, qmpk__fscan_t *f,
+                                   const unsigned char *chunk, size_t at, unsigned char c)
 {
-    const unsigned char *p = chunk + at;
-    size_t i = qmpk__str_run(p, n);
-    unsigned char c;
-
-    if (i == n) {
-        return i;
-    }
-    c = p[i];
     if (c == '"') {
         if (f->key) {
-            fingerprint_key(s, f, chunk, f->base + at + i);
+            fingerprint_key(s, f, chunk, f->base + at);
         }
         if (f->direct) {
-            tok_end_last(f, f->base + at + i);
+            tok_end_last(f, f->base + at);
         }
         f->exp = f->key ? FX_COLON : FX_NEXT;
     } else if (c == '\\') {
@@ -534,9 +529,9 @@ static HOT_INLINE size_t in_string(qmpk_stream_t *s, qmpk__fscan_t *f,
     } else if (c >= 0x80 && c <= 0xFD) {
         f->has_high = 1;
     } else {
-        return SIZE_MAX;    /* control byte, 0xFE, 0xFF: a stray */
+        return false;       /* control byte, 0xFE, 0xFF: a stray */
     }
-    return i + 1;
+    return true;
 }
 
 /* The end of a call that leaves the message open. */
@@ -917,12 +912,12 @@ size_t qmpk__fast_scan(qmpk_stream_t *s, const unsigned char *p, size_t n,
 
 /* A byte between tokens, or the one after a number or keyword. */
 static HOT_INLINE int byte_between(qmpk_stream_t *s, qmpk__fscan_t *f, unsigned char c,
-                                   size_t pos)
+                                   size_t pos, enum fexp exp)
 {
     if (is_ws(c)) {
         return scan_more(s, f);
     }
-    if (!structural(s, f, c, pos)) {
+    if (!structural(s, f, c, pos, exp)) {
         return QMPK__FAST_BAIL;
     }
     return f->exp != FX_STR && f->gdepth == 0 ? QMPK__FAST_DONE : scan_more(s, f);
@@ -936,17 +931,28 @@ static HOT_INLINE qmpk_feed_t byte_done(qmpk_stream_t *s, const unsigned char *p
         return qmpk__fast_byte_ended(s, p, state, consumed, msg, err);
     }
     s->len++;
-    s->offset++;
     *consumed = 1;
     return QMPK_FEED_MORE;
 }
 
-FEED_BYTE_STEP qmpk_feed_t feed_between(qmpk_stream_t *s, const unsigned char *p, size_t len,
-                                        size_t *consumed, qmpk_msg_t *msg, qmpk_error_t *err)
-{
-    (void)len;
-    return byte_done(s, p, byte_between(s, &s->fs, p[0], s->len), consumed, msg, err);
-}
+/* One step per state between tokens (s->fs.exp is `exp`), so that each
+ * knows what its state allows without testing it. */
+#define FEED_BETWEEN(name, exp)                                                         \
+    FEED_BYTE_STEP qmpk_feed_t name(qmpk_stream_t *s, const unsigned char *p, size_t len, \
+                                    size_t *consumed, qmpk_msg_t *msg, qmpk_error_t *err) \
+    {                                                                                   \
+        (void)len;                                                                      \
+        s->cfg.buf[s->len] = (char)p[0];                                                \
+        return byte_done(s, p, byte_between(s, &s->fs, p[0], s->len, exp), consumed,    \
+                         msg, err);                                                     \
+    }
+FEED_BETWEEN(feed_value, FX_VALUE)
+FEED_BETWEEN(feed_value_or_close, FX_VALUE_OR_CLOSE)
+FEED_BETWEEN(feed_key, FX_KEY)
+FEED_BETWEEN(feed_key_or_close, FX_KEY_OR_CLOSE)
+FEED_BETWEEN(feed_colon, FX_COLON)
+FEED_BETWEEN(feed_next, FX_NEXT)
+#undef FEED_BETWEEN
 
 FEED_BYTE_STEP qmpk_feed_t feed_string(qmpk_stream_t *s, const unsigned char *p, size_t len,
                                        size_t *consumed, qmpk_msg_t *msg, qmpk_error_t *err)
@@ -954,10 +960,10 @@ FEED_BYTE_STEP qmpk_feed_t feed_string(qmpk_stream_t *s, const unsigned char *p,
     const unsigned char *chunk = (const unsigned char *)s->cfg.buf + s->len;
     int state;
 
-    (void)len;
+    (void)len;  /* and p[0] is no plain string byte: the inline shortcut took those */
+    s->cfg.buf[s->len] = (char)p[0];
     s->fs.base = s->len;
-    state = in_string(s, &s->fs, chunk, 0, 1) == SIZE_MAX ? QMPK__FAST_BAIL
-                                                            : scan_more(s, &s->fs);
+    state = string_byte(s, &s->fs, chunk, 0, p[0]) ? scan_more(s, &s->fs) : QMPK__FAST_BAIL;
     return byte_done(s, p, state, consumed, msg, err);
 }
 
@@ -981,30 +987,29 @@ static int byte_other(qmpk_stream_t *s, qmpk__fscan_t *f, unsigned char c, size_
         tok_end_last(f, pos);
     }
     f->exp = FX_NEXT;
-    return byte_between(s, f, c, pos);  /* c follows the primitive */
+    return byte_between(s, f, c, pos, FX_NEXT);     /* c follows the primitive */
 }
 
 FEED_BYTE_STEP qmpk_feed_t feed_other(qmpk_stream_t *s, const unsigned char *p, size_t len,
                                       size_t *consumed, qmpk_msg_t *msg, qmpk_error_t *err)
 {
     (void)len;
+    s->cfg.buf[s->len] = (char)p[0];
     return byte_done(s, p, byte_other(s, &s->fs, p[0], s->len), consumed, msg, err);
 }
 
-/* A 1-byte chunk of a fast message with room for the byte. */
-qmpk_feed_t qmpk__fast_feed_byte(qmpk_stream_t *s, const unsigned char *p, size_t len,
-                                 size_t *consumed, qmpk_msg_t *msg, qmpk_error_t *err)
-{
-    (void)len;  /* 1: qmpk_stream_feed's arguments, so that its call is a jump */
-    s->cfg.buf[s->len] = (char)p[0];
-    if (s->fs.exp < FX_STR) {
-        return feed_between(s, p, len, consumed, msg, err);
-    }
-    if (s->fs.exp == FX_STR) {
-        return feed_string(s, p, len, consumed, msg, err);
-    }
-    return feed_other(s, p, len, consumed, msg, err);
-}
+/* The steps of 1-byte chunks, by s->fhot >> QMPK__STEP_SHIFT. */
+_Static_assert(QMPK__STEP_BETWEEN == 1 && FX_VALUE == 0 && FX_VALUE_OR_CLOSE == 1
+               && FX_KEY == 2 && FX_KEY_OR_CLOSE == 3 && FX_COLON == 4 && FX_NEXT == 5
+               && QMPK__STEP_STRING == 7 && QMPK__STEP_OTHER == 8 && QMPK__STEP_IDLE == 9
+               && QMPK__BYTE_STEPS == 16, "the order below");
+#define GENERAL4 qmpk__feed, qmpk__feed, qmpk__feed, qmpk__feed
+const qmpk__byte_step_t qmpk__byte_steps[QMPK__BYTE_STEPS] = {
+    qmpk__feed, feed_value, feed_value_or_close, feed_key, feed_key_or_close, feed_colon,
+    feed_next, feed_string, feed_other, qmpk__feed_idle,
+    qmpk__feed, qmpk__feed, GENERAL4,   /* unused */
+};
+#undef GENERAL4
 
 /* The configuration values the scan reads, kept beside its state. */
 void qmpk__fast_configure(qmpk_stream_t *s)
@@ -1030,5 +1035,5 @@ void qmpk__fast_begin(qmpk_stream_t *s)
     f->values = 0;
     f->direct = 1;
     f->toksuper = -1;
-    s->fhot = 0;
+    s->fhot = hot_classes(f);
 }

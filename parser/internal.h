@@ -61,11 +61,18 @@ enum { QMPK__FAST_MORE, QMPK__FAST_DONE, QMPK__FAST_BAIL };
 #define QMPK__HOT_STR 1u    /* plain string byte: not '"', '\\', control, non-ASCII */
 #define QMPK__HOT_WS 2u     /* whitespace between tokens */
 #define QMPK__HOT_DIGIT 4u  /* digit inside a number's digit run */
+/* and the steps for the other bytes (qmpk__byte_steps[] in fast.c) */
+#define QMPK__STEP_BETWEEN 1u    /* + the state between tokens (6 of them) */
+#define QMPK__STEP_STRING 7u
+#define QMPK__STEP_OTHER 8u
+#define QMPK__STEP_IDLE 9u      /* after a fast message (lexer.c) */
+qmpk_feed_t qmpk__feed_idle(qmpk_stream_t *s, const unsigned char *p, size_t len,
+                            size_t *consumed, qmpk_msg_t *msg, qmpk_error_t *err);
 void qmpk__fast_configure(qmpk_stream_t *s);     /* at init and reset */
 void qmpk__fast_begin(qmpk_stream_t *s);
 size_t qmpk__fast_scan(qmpk_stream_t *s, const unsigned char *p, size_t n,
                        size_t budget, int *state);
-/* qmpk__fast_feed_byte (declared in parser.h, which inlines the call) is
+/* The steps of qmpk__byte_steps[] (parser.h, which inlines the call) are
  * qmpk_stream_feed of a 1-byte chunk p of a fast message with room for the
  * byte: one step of the scan (fast.c), and when that ends the message or
  * the fast path, the rest of the work (lexer.c). */

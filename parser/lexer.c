@@ -582,7 +582,6 @@ static size_t string_fast_path(qmpk_stream_t *s, const unsigned char *p, size_t 
 /* the fast path's hand-over                                           */
 
 enum mode { MODE_IDLE, MODE_FAST, MODE_EXACT };
-_Static_assert(MODE_FAST == QMPK__MODE_FAST, "parser.h's inline feed tests this mode");
 
 /* The message length from which a limit or the buffer's capacity could
  * come into play: from there the exact path decides, at the exact byte. */
@@ -593,6 +592,13 @@ static size_t fast_cap(const qmpk_stream_t *s)
     if ((uint64_t)s->cfg.max_tokens - 1 < cap) cap = (uint64_t)s->cfg.max_tokens - 1;
     if (s->cfg.max_token_size - 1 < cap) cap = s->cfg.max_token_size - 1;
     return (size_t)cap;
+}
+
+/* s->offset, which a fast message leaves behind: its bytes only add to
+ * s->len, one store less per byte of a 1-byte chunk. */
+static uint64_t offset_now(const qmpk_stream_t *s)
+{
+    return s->mode == MODE_FAST ? s->msg_offset + s->len : s->offset;
 }
 
 /* Bytes the fast path may still add to the message (fast_cap, kept per
@@ -649,7 +655,6 @@ static QMPK_ALWAYS_INLINE void fast_after(qmpk_stream_t *s, const unsigned char 
         memcpy(s->cfg.buf + s->len, p, used);
     }
     s->len += used;
-    s->offset += used;
     if (state == QMPK__FAST_MORE) {
         return;
     }
@@ -660,7 +665,8 @@ static QMPK_ALWAYS_INLINE void fast_after(qmpk_stream_t *s, const unsigned char 
         it->ntok = ntok;
         s->in_msg = 0;
         s->mode = MODE_IDLE;
-        s->fhot = 0;
+        s->offset = s->msg_offset + s->len;
+        s->fhot = QMPK__STEP_IDLE << QMPK__STEP_SHIFT;
         return;
     }
     hand_over(s, it);
@@ -742,7 +748,6 @@ static size_t hot_bytes(qmpk_stream_t *s, const unsigned char *p, size_t i, size
         k++;
     }
     s->len += k - i;
-    s->offset += k - i;
     return k;
 }
 
@@ -758,10 +763,11 @@ QMPK_NOINLINE qmpk_feed_t qmpk__feed(qmpk_stream_t *s, const unsigned char *p, s
     while (i < len) {
         size_t run;
         if (s->mode == MODE_FAST) {
-            if (len == 1 && s->len < s->fcap) {
+            if (len == 1 && s->len < s->fcap && (s->fhot >> QMPK__STEP_SHIFT) != 0) {
                 /* a message's first byte fed alone, as qmpk_stream_feed's
                  * shortcut feeds the others (the scan's set-up costs more) */
-                return qmpk__fast_feed_byte(s, p, len, consumed, msg, err);
+                return qmpk__byte_steps[s->fhot >> QMPK__STEP_SHIFT](s, p, len, consumed,
+                                                                    msg, err);
             }
             i += fast_step(s, p + i, len - i, &it);
         } else if ((run = idle_bytes(s, p + i, len - i)) > 0) {
@@ -783,6 +789,27 @@ QMPK_NOINLINE qmpk_feed_t qmpk__feed(qmpk_stream_t *s, const unsigned char *p, s
     }
     *consumed = i;
     return QMPK_FEED_MORE;
+}
+
+/* A 1-byte chunk after a fast message: the line end between messages
+ * and the next message's first byte, each without the general loop. */
+qmpk_feed_t qmpk__feed_idle(qmpk_stream_t *s, const unsigned char *p, size_t len,
+                            size_t *consumed, qmpk_msg_t *msg, qmpk_error_t *err)
+{
+    if (s->mode == MODE_IDLE && s->lex == L_START && !s->in_msg) {
+        if (is_ws(p[0])) {
+            s->offset++;
+            *consumed = 1;
+            return QMPK_FEED_MORE;
+        }
+        if (p[0] == '{' || p[0] == '[') {
+            begin_fast(s);
+            return qmpk__byte_steps[s->fhot >> QMPK__STEP_SHIFT](s, p, len, consumed, msg,
+                                                                err);
+        }
+    }
+    s->fhot = 0;    /* no longer idle, or a byte for the general loop */
+    return qmpk__feed(s, p, len, consumed, msg, err);
 }
 
 /* The fast scan of a 1-byte chunk ended the message or left the fast path. */
@@ -863,7 +890,7 @@ static void configure(qmpk_stream_t *s)
 void qmpk_stream_reset(qmpk_stream_t *s)
 {
     qmpk_stream_config_t cfg = s->cfg;
-    uint64_t offset = s->offset, items = s->items;
+    uint64_t offset = offset_now(s), items = s->items;
 
     memset(s, 0, offsetof(qmpk_stream_t, fnkeys));
     s->cfg = cfg;
@@ -892,7 +919,7 @@ qmpk_errno_t qmpk_stream_init(qmpk_stream_t *s, const qmpk_stream_config_t *cfg)
 
 uint64_t qmpk_stream_offset(const qmpk_stream_t *s)
 {
-    return s->offset;
+    return offset_now(s);
 }
 
 bool qmpk_stream_pending(const qmpk_stream_t *s)

@@ -295,7 +295,8 @@ typedef struct qmpk_stream {
     /* fast path (fast.c) */
     uint8_t mode;           /* idle, fast message, or exact path */
     uint8_t fhot;           /* byte classes the next byte may be taken
-                               in without a state change (feed's shortcut) */
+                               in without a state change (feed's shortcut),
+                               and << QMPK__STEP_SHIFT the step for others */
     size_t fcap;            /* message length at which the fast path stops */
     qmpk__fscan_t fs;
     /* framer/lexer */
@@ -308,7 +309,8 @@ typedef struct qmpk_stream {
     size_t len;             /* bytes of the current message in buf */
     size_t tok_start;       /* buf offset of the current lexer token */
     uint64_t tok_offset;    /* stream offset of the current lexer token */
-    uint64_t offset;        /* stream offset of the next byte */
+    uint64_t offset;        /* stream offset of the next byte (on the fast
+                               path msg_offset + len, which the bytes keep) */
     uint64_t msg_offset;    /* stream offset of buf[0] */
     uint64_t items;         /* messages and errors so far */
     /* string-content validator */
@@ -374,28 +376,36 @@ qmpk_feed_t qmpk_stream_feed(qmpk_stream_t *s, const char *data, size_t len,
  * define QMPK_NO_INLINE_FEED before including this header, to call it).
  */
 extern const uint8_t qmpk__hot_class[256];
-#define QMPK__MODE_FAST 1   /* s->mode: inside a message on the fast path */
-/* One step of the fast path for a 1-byte chunk (parser/fast.c), and the
- * feed's general loop (parser/lexer.c). */
-qmpk_feed_t qmpk__fast_feed_byte(qmpk_stream_t *s, const unsigned char *p, size_t len,
-                                 size_t *consumed, qmpk_msg_t *msg, qmpk_error_t *err);
+/* The feed's general loop (parser/lexer.c). */
 qmpk_feed_t qmpk__feed(qmpk_stream_t *s, const unsigned char *p, size_t len,
                        size_t *consumed, qmpk_msg_t *msg, qmpk_error_t *err);
+/* What a 1-byte chunk outside those classes costs: s->fhot >> 4 picks it
+ * (0: the general loop; else a step of the fast path or the one between
+ * its messages, parser/fast.c), so that the state's test is made once,
+ * where the state changes. */
+typedef qmpk_feed_t (*qmpk__byte_step_t)(qmpk_stream_t *s, const unsigned char *p, size_t len,
+                                         size_t *consumed, qmpk_msg_t *msg,
+                                         qmpk_error_t *err);
+#define QMPK__STEP_SHIFT 4
+#define QMPK__BYTE_STEPS 16     /* all values of s->fhot >> QMPK__STEP_SHIFT */
+extern const qmpk__byte_step_t qmpk__byte_steps[QMPK__BYTE_STEPS];
 
 static inline qmpk_feed_t qmpk__stream_feed_inline(qmpk_stream_t *s, const char *data,
                                                    size_t len, size_t *consumed,
                                                    qmpk_msg_t *msg, qmpk_error_t *err)
 {
     if (len == 1 && s->len < s->fcap) {
-        if (qmpk__hot_class[(unsigned char)data[0]] & s->fhot) {
-            s->cfg.buf[s->len++] = data[0];
-            s->offset++;
+        unsigned hot = s->fhot;
+
+        char c = data[0];
+
+        if (qmpk__hot_class[(unsigned char)c] & hot) {
+            s->cfg.buf[s->len++] = c;
             *consumed = 1;
             return QMPK_FEED_MORE;
         }
-        if (s->mode == QMPK__MODE_FAST) {
-            return qmpk__fast_feed_byte(s, (const unsigned char *)data, len, consumed, msg, err);
-        }
+        return qmpk__byte_steps[hot >> QMPK__STEP_SHIFT](s, (const unsigned char *)data, len,
+                                                         consumed, msg, err);
     }
     return qmpk__feed(s, (const unsigned char *)data, len, consumed, msg, err);
 }
