@@ -33,6 +33,12 @@
 #else
 #define HOT_INLINE inline
 #endif
+/* and the functions kept out of line */
+#if defined(__GNUC__)
+#define NOINLINE static __attribute__((noinline))
+#else
+#define NOINLINE static
+#endif
 
 /* What the automaton expects next (outside strings and primitives). */
 enum fexp {
@@ -371,8 +377,9 @@ static unsigned char byte_at(const qmpk_stream_t *s, const unsigned char *chunk,
 }
 
 /* Is the key at [start, start + len) equal, byte for byte, to one of the
- * first n kept keys of its object?  Asked when one has its length. */
-static bool kept_key_equal(const qmpk_stream_t *s, const unsigned char *chunk,
+ * first n kept keys of its object?  Asked when one has its length: kept
+ * out of the scan, whose registers it would take. */
+NOINLINE bool kept_key_equal(const qmpk_stream_t *s, const unsigned char *chunk,
                            unsigned level, unsigned n, size_t start, size_t len)
 {
     for (unsigned k = 0; k < n; k++) {
@@ -515,10 +522,10 @@ static HOT_INLINE bool string_byte(qmpk_stream_t *s, qmpk__fscan_t *f,
                                    const unsigned char *chunk, size_t at, unsigned char c)
 {
     if (c == '"') {
-        if (f->key) {
-            fingerprint_key(s, f, chunk, f->base + at);
-        }
         if (f->direct) {
+            if (f->key) {
+                fingerprint_key(s, f, chunk, f->base + at);
+            }
             tok_end_last(f, f->base + at);
         }
         f->exp = f->key ? FX_COLON : FX_NEXT;
@@ -789,8 +796,8 @@ key_at:
     i++;
 key_string:
     STRING_BODY(F_KEY_STRING);
-    fingerprint_key(s, f, p, base + i);
-    if (direct) {
+    if (direct) {   /* else qmpk__fast_retokenize() fingerprints them */
+        fingerprint_key(s, f, p, base + i);
         tok_end_last(f, base + i);
     }
     i++;
@@ -878,19 +885,50 @@ out:
  * to the exact path from byte `return value` on (QMPK__FAST_BAIL), or
  * continues in the next chunk (QMPK__FAST_MORE).
  */
+/* The two copies of the scan, each a function of its own so that neither
+ * shapes the other's registers. */
+NOINLINE size_t scan_direct(qmpk_stream_t *s, const unsigned char *p, size_t n,
+                                        size_t budget, int *state)
+{
+    return scan(s, &s->fs, p, n, budget, state, true);
+}
+
+NOINLINE size_t scan_shared(qmpk_stream_t *s, const unsigned char *p, size_t n,
+                                        size_t budget, int *state)
+{
+    return scan(s, &s->fs, p, n, budget, state, false);
+}
+
 size_t qmpk__fast_scan(qmpk_stream_t *s, const unsigned char *p, size_t n,
                        size_t budget, int *state)
 {
-    qmpk__fscan_t *f = &s->fs;
-    size_t used;
-
-    f->base = s->len;
-    if (f->direct) {
-        used = scan(s, f, p, n, budget, state, true);
-    } else {
-        used = scan(s, f, p, n, budget, state, false);
+    s->fs.base = s->len;
+    if (s->fs.direct) {
+        return scan_direct(s, p, n, budget, state);
     }
-    return used;
+    return scan_shared(s, p, n, budget, state);
+}
+
+/*
+ * A message that spanned calls without its tokens (a shareable token
+ * array, see scan_more()) closed in buf[0..len): scan it again, now whole
+ * and within one call, for its tokens and the key fingerprints.  That
+ * costs less than jsmn, and the checks after it are those of a message
+ * scanned in one call.  False when the scan does not end with the
+ * message's last byte, which cannot happen to a message it accepted.
+ */
+bool qmpk__fast_retokenize(qmpk_stream_t *s, size_t len)
+{
+    size_t keep = s->len, used;
+    uint8_t hot = s->fhot;
+    int state;
+
+    qmpk__fast_begin(s);
+    s->len = 0;     /* buf is the chunk, from its first byte */
+    used = qmpk__fast_scan(s, (const unsigned char *)s->cfg.buf, len, len, &state);
+    s->len = keep;
+    s->fhot = hot;
+    return used == len && state == QMPK__FAST_DONE;
 }
 
 /*
@@ -904,11 +942,6 @@ size_t qmpk__fast_scan(qmpk_stream_t *s, const unsigned char *p, size_t n,
  * copying it out and back.  s->fhot is set by scan_more(), or cleared
  * where the message ends or goes to the exact path (lexer.c).
  */
-#if defined(__GNUC__)
-#define FEED_BYTE_STEP static __attribute__((noinline))
-#else
-#define FEED_BYTE_STEP static
-#endif
 
 /* A byte between tokens, or the one after a number or keyword. */
 static HOT_INLINE int byte_between(qmpk_stream_t *s, qmpk__fscan_t *f, unsigned char c,
@@ -938,7 +971,7 @@ static HOT_INLINE qmpk_feed_t byte_done(qmpk_stream_t *s, const unsigned char *p
 /* One step per state between tokens (s->fs.exp is `exp`), so that each
  * knows what its state allows without testing it. */
 #define FEED_BETWEEN(name, exp)                                                         \
-    FEED_BYTE_STEP qmpk_feed_t name(qmpk_stream_t *s, const unsigned char *p, size_t len, \
+    NOINLINE qmpk_feed_t name(qmpk_stream_t *s, const unsigned char *p, size_t len, \
                                     size_t *consumed, qmpk_msg_t *msg, qmpk_error_t *err) \
     {                                                                                   \
         (void)len;                                                                      \
@@ -954,7 +987,7 @@ FEED_BETWEEN(feed_colon, FX_COLON)
 FEED_BETWEEN(feed_next, FX_NEXT)
 #undef FEED_BETWEEN
 
-FEED_BYTE_STEP qmpk_feed_t feed_string(qmpk_stream_t *s, const unsigned char *p, size_t len,
+NOINLINE qmpk_feed_t feed_string(qmpk_stream_t *s, const unsigned char *p, size_t len,
                                        size_t *consumed, qmpk_msg_t *msg, qmpk_error_t *err)
 {
     const unsigned char *chunk = (const unsigned char *)s->cfg.buf + s->len;
@@ -990,7 +1023,7 @@ static int byte_other(qmpk_stream_t *s, qmpk__fscan_t *f, unsigned char c, size_
     return byte_between(s, f, c, pos, FX_NEXT);     /* c follows the primitive */
 }
 
-FEED_BYTE_STEP qmpk_feed_t feed_other(qmpk_stream_t *s, const unsigned char *p, size_t len,
+NOINLINE qmpk_feed_t feed_other(qmpk_stream_t *s, const unsigned char *p, size_t len,
                                       size_t *consumed, qmpk_msg_t *msg, qmpk_error_t *err)
 {
     (void)len;

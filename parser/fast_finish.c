@@ -119,11 +119,13 @@ bool qmpk__fast_finish_checks(qmpk_stream_t *s, size_t len, int *ntok)
 {
     unsigned used = s->fs.values;
 
-    if (s->fs.direct) {
-        s->cfg.buf[len] = ' ';  /* as qmpk__jsmn leaves it */
-    } else if (qmpk__jsmn(s->cfg.buf, len, s->cfg.tok, s->cfg.tok_count, &used) < 0) {
-        return false;
+    if (!s->fs.direct) {
+        if (!qmpk__fast_retokenize(s, len)) {
+            return false;
+        }
+        used = s->fs.values;
     }
+    s->cfg.buf[len] = ' ';  /* as qmpk__jsmn leaves it */
     if ((s->fs.has_escape || s->fs.has_high) && !strings_valid(s, s->cfg.tok, (int)used)) {
         return false;
     }

@@ -70,6 +70,7 @@ qmpk_feed_t qmpk__feed_idle(qmpk_stream_t *s, const unsigned char *p, size_t len
                             size_t *consumed, qmpk_msg_t *msg, qmpk_error_t *err);
 void qmpk__fast_configure(qmpk_stream_t *s);     /* at init and reset */
 void qmpk__fast_begin(qmpk_stream_t *s);
+bool qmpk__fast_retokenize(qmpk_stream_t *s, size_t len);
 size_t qmpk__fast_scan(qmpk_stream_t *s, const unsigned char *p, size_t n,
                        size_t budget, int *state);
 /* The steps of qmpk__byte_steps[] (parser.h, which inlines the call) are
