@@ -956,28 +956,23 @@ static HOT_INLINE int byte_between(qmpk_stream_t *s, qmpk__fscan_t *f, unsigned 
     return f->exp != FX_STR && f->gdepth == 0 ? QMPK__FAST_DONE : scan_more(s, f);
 }
 
-/* The byte at buf[len] is the message's, or the exact path takes over. */
-static HOT_INLINE qmpk_feed_t byte_done(qmpk_stream_t *s, const unsigned char *p, int state,
-                                        size_t *consumed, qmpk_msg_t *msg, qmpk_error_t *err)
+/* The byte at buf[len] is the message's (QMPK__FAST_MORE), or the state
+ * tells the caller what is left to do (qmpk__byte_ended()). */
+static HOT_INLINE int byte_done(qmpk_stream_t *s, int state)
 {
-    if (state != QMPK__FAST_MORE) {
-        return qmpk__fast_byte_ended(s, p, state, consumed, msg, err);
+    if (state == QMPK__FAST_MORE) {
+        s->len++;
     }
-    s->len++;
-    *consumed = 1;
-    return QMPK_FEED_MORE;
+    return state;
 }
 
 /* One step per state between tokens (s->fs.exp is `exp`), so that each
  * knows what its state allows without testing it. */
-#define FEED_BETWEEN(name, exp)                                                         \
-    NOINLINE qmpk_feed_t name(qmpk_stream_t *s, const unsigned char *p, size_t len, \
-                                    size_t *consumed, qmpk_msg_t *msg, qmpk_error_t *err) \
-    {                                                                                   \
-        (void)len;                                                                      \
-        s->cfg.buf[s->len] = (char)p[0];                                                \
-        return byte_done(s, p, byte_between(s, &s->fs, p[0], s->len, exp), consumed,    \
-                         msg, err);                                                     \
+#define FEED_BETWEEN(name, exp)                                                     \
+    NOINLINE int name(qmpk_stream_t *s, unsigned char c)                            \
+    {                                                                               \
+        s->cfg.buf[s->len] = (char)c;                                               \
+        return byte_done(s, byte_between(s, &s->fs, c, s->len, exp));              \
     }
 FEED_BETWEEN(feed_value, FX_VALUE)
 FEED_BETWEEN(feed_value_or_close, FX_VALUE_OR_CLOSE)
@@ -987,17 +982,15 @@ FEED_BETWEEN(feed_colon, FX_COLON)
 FEED_BETWEEN(feed_next, FX_NEXT)
 #undef FEED_BETWEEN
 
-NOINLINE qmpk_feed_t feed_string(qmpk_stream_t *s, const unsigned char *p, size_t len,
-                                       size_t *consumed, qmpk_msg_t *msg, qmpk_error_t *err)
+/* c is no plain string byte: the inline shortcut took those. */
+NOINLINE int feed_string(qmpk_stream_t *s, unsigned char c)
 {
     const unsigned char *chunk = (const unsigned char *)s->cfg.buf + s->len;
-    int state;
 
-    (void)len;  /* and p[0] is no plain string byte: the inline shortcut took those */
-    s->cfg.buf[s->len] = (char)p[0];
+    s->cfg.buf[s->len] = (char)c;
     s->fs.base = s->len;
-    state = string_byte(s, &s->fs, chunk, 0, p[0]) ? scan_more(s, &s->fs) : QMPK__FAST_BAIL;
-    return byte_done(s, p, state, consumed, msg, err);
+    return byte_done(s, string_byte(s, &s->fs, chunk, 0, c) ? scan_more(s, &s->fs)
+                                                            : QMPK__FAST_BAIL);
 }
 
 /* After a backslash, or in a number or keyword. */
@@ -1023,12 +1016,18 @@ static int byte_other(qmpk_stream_t *s, qmpk__fscan_t *f, unsigned char c, size_
     return byte_between(s, f, c, pos, FX_NEXT);     /* c follows the primitive */
 }
 
-NOINLINE qmpk_feed_t feed_other(qmpk_stream_t *s, const unsigned char *p, size_t len,
-                                      size_t *consumed, qmpk_msg_t *msg, qmpk_error_t *err)
+NOINLINE int feed_other(qmpk_stream_t *s, unsigned char c)
 {
-    (void)len;
-    s->cfg.buf[s->len] = (char)p[0];
-    return byte_done(s, p, byte_other(s, &s->fs, p[0], s->len), consumed, msg, err);
+    s->cfg.buf[s->len] = (char)c;
+    return byte_done(s, byte_other(s, &s->fs, c, s->len));
+}
+
+/* A state without a step: the general loop takes the byte. */
+static int feed_general(qmpk_stream_t *s, unsigned char c)
+{
+    (void)s;
+    (void)c;
+    return QMPK__FAST_GENERAL;
 }
 
 /* The steps of 1-byte chunks, by s->fhot >> QMPK__STEP_SHIFT. */
@@ -1036,11 +1035,11 @@ _Static_assert(QMPK__STEP_BETWEEN == 1 && FX_VALUE == 0 && FX_VALUE_OR_CLOSE == 
                && FX_KEY == 2 && FX_KEY_OR_CLOSE == 3 && FX_COLON == 4 && FX_NEXT == 5
                && QMPK__STEP_STRING == 7 && QMPK__STEP_OTHER == 8 && QMPK__STEP_IDLE == 9
                && QMPK__BYTE_STEPS == 16, "the order below");
-#define GENERAL4 qmpk__feed, qmpk__feed, qmpk__feed, qmpk__feed
+#define GENERAL4 feed_general, feed_general, feed_general, feed_general
 const qmpk__byte_step_t qmpk__byte_steps[QMPK__BYTE_STEPS] = {
-    qmpk__feed, feed_value, feed_value_or_close, feed_key, feed_key_or_close, feed_colon,
+    feed_general, feed_value, feed_value_or_close, feed_key, feed_key_or_close, feed_colon,
     feed_next, feed_string, feed_other, qmpk__feed_idle,
-    qmpk__feed, qmpk__feed, GENERAL4,   /* unused */
+    feed_general, feed_general, GENERAL4,   /* unused */
 };
 #undef GENERAL4
 

@@ -53,7 +53,8 @@ size_t qmpk__first_duplicate(const char *js, jsmntok_t *tok, int n,
                              size_t *key_at);
 
 /* fast.c: the fast path for valid messages */
-enum { QMPK__FAST_MORE, QMPK__FAST_DONE, QMPK__FAST_BAIL };
+enum { QMPK__FAST_MORE, QMPK__FAST_DONE, QMPK__FAST_BAIL,
+       QMPK__FAST_GENERAL /* a 1-byte step's: the general loop takes the byte */ };
 /* The fast path's "inside a string" state, for the feed loop's shortcut. */
 #define QMPK__FX_STR 6
 /* Byte classes for s->fhot: a byte of the class the state allows is only
@@ -66,19 +67,12 @@ enum { QMPK__FAST_MORE, QMPK__FAST_DONE, QMPK__FAST_BAIL };
 #define QMPK__STEP_STRING 7u
 #define QMPK__STEP_OTHER 8u
 #define QMPK__STEP_IDLE 9u      /* after a fast message (lexer.c) */
-qmpk_feed_t qmpk__feed_idle(qmpk_stream_t *s, const unsigned char *p, size_t len,
-                            size_t *consumed, qmpk_msg_t *msg, qmpk_error_t *err);
+int qmpk__feed_idle(qmpk_stream_t *s, unsigned char c);
 void qmpk__fast_configure(qmpk_stream_t *s);     /* at init and reset */
 void qmpk__fast_begin(qmpk_stream_t *s);
 bool qmpk__fast_retokenize(qmpk_stream_t *s, size_t len);
 size_t qmpk__fast_scan(qmpk_stream_t *s, const unsigned char *p, size_t n,
                        size_t budget, int *state);
-/* The steps of qmpk__byte_steps[] (parser.h, which inlines the call) are
- * qmpk_stream_feed of a 1-byte chunk p of a fast message with room for the
- * byte: one step of the scan (fast.c), and when that ends the message or
- * the fast path, the rest of the work (lexer.c). */
-qmpk_feed_t qmpk__fast_byte_ended(qmpk_stream_t *s, const unsigned char *p, int state,
-                                  size_t *consumed, qmpk_msg_t *msg, qmpk_error_t *err);
 /* Bytes of a string body that need no attention: not '"', '\\', a control
  * byte or non-ASCII (fast.c scans with it; fast_finish.c knows by it that a
  * string needs no validation). */

@@ -766,8 +766,7 @@ QMPK_NOINLINE qmpk_feed_t qmpk__feed(qmpk_stream_t *s, const unsigned char *p, s
             if (len == 1 && s->len < s->fcap && (s->fhot >> QMPK__STEP_SHIFT) != 0) {
                 /* a message's first byte fed alone, as qmpk_stream_feed's
                  * shortcut feeds the others (the scan's set-up costs more) */
-                return qmpk__byte_steps[s->fhot >> QMPK__STEP_SHIFT](s, p, len, consumed,
-                                                                    msg, err);
+                return qmpk__byte_step(s, p, s->fhot >> QMPK__STEP_SHIFT, consumed, msg, err);
             }
             i += fast_step(s, p + i, len - i, &it);
         } else if ((run = idle_bytes(s, p + i, len - i)) > 0) {
@@ -793,32 +792,33 @@ QMPK_NOINLINE qmpk_feed_t qmpk__feed(qmpk_stream_t *s, const unsigned char *p, s
 
 /* A 1-byte chunk after a fast message: the line end between messages
  * and the next message's first byte, each without the general loop. */
-qmpk_feed_t qmpk__feed_idle(qmpk_stream_t *s, const unsigned char *p, size_t len,
-                            size_t *consumed, qmpk_msg_t *msg, qmpk_error_t *err)
+int qmpk__feed_idle(qmpk_stream_t *s, unsigned char c)
 {
     if (s->mode == MODE_IDLE && s->lex == L_START && !s->in_msg) {
-        if (is_ws(p[0])) {
+        if (is_ws(c)) {
             s->offset++;
-            *consumed = 1;
-            return QMPK_FEED_MORE;
+            return QMPK__FAST_MORE;
         }
-        if (p[0] == '{' || p[0] == '[') {
+        if ((c == '{' || c == '[') && s->fcap > 0) {
             begin_fast(s);
-            return qmpk__byte_steps[s->fhot >> QMPK__STEP_SHIFT](s, p, len, consumed, msg,
-                                                                err);
+            return qmpk__byte_steps[s->fhot >> QMPK__STEP_SHIFT](s, c);
         }
     }
     s->fhot = 0;    /* no longer idle, or a byte for the general loop */
-    return qmpk__feed(s, p, len, consumed, msg, err);
+    return QMPK__FAST_GENERAL;
 }
 
-/* The fast scan of a 1-byte chunk ended the message or left the fast path. */
-qmpk_feed_t qmpk__fast_byte_ended(qmpk_stream_t *s, const unsigned char *p, int state,
-                                  size_t *consumed, qmpk_msg_t *msg, qmpk_error_t *err)
+/* What a 1-byte step left: the message ended or left the fast path, or
+ * the byte is the general loop's. */
+qmpk_feed_t qmpk__byte_ended(qmpk_stream_t *s, const unsigned char *p, int state,
+                             size_t *consumed, qmpk_msg_t *msg, qmpk_error_t *err)
 {
     size_t used = state == QMPK__FAST_BAIL ? 0 : 1;
     item_t it;
 
+    if (state == QMPK__FAST_GENERAL) {
+        return qmpk__feed(s, p, 1, consumed, msg, err);
+    }
     it.ready = false;
     fast_after(s, p, used, state, &it);
     if (it.ready) {

@@ -379,16 +379,32 @@ extern const uint8_t qmpk__hot_class[256];
 /* The feed's general loop (parser/lexer.c). */
 qmpk_feed_t qmpk__feed(qmpk_stream_t *s, const unsigned char *p, size_t len,
                        size_t *consumed, qmpk_msg_t *msg, qmpk_error_t *err);
-/* What a 1-byte chunk outside those classes costs: s->fhot >> 4 picks it
- * (0: the general loop; else a step of the fast path or the one between
- * its messages, parser/fast.c), so that the state's test is made once,
- * where the state changes. */
-typedef qmpk_feed_t (*qmpk__byte_step_t)(qmpk_stream_t *s, const unsigned char *p, size_t len,
-                                         size_t *consumed, qmpk_msg_t *msg,
-                                         qmpk_error_t *err);
+/* What a 1-byte chunk outside those classes costs: s->fhot >> 4 picks a
+ * step (0: none, the general loop takes the byte; else a step of the fast
+ * path or the one between its messages, parser/fast.c), so that the
+ * state's test is made once, where the state changes.  A step returns 0
+ * when the byte was all there was to do, else what qmpk__byte_ended()
+ * (parser/lexer.c) finishes: a message, the exact path, the general loop. */
+typedef int (*qmpk__byte_step_t)(qmpk_stream_t *s, unsigned char c);
 #define QMPK__STEP_SHIFT 4
 #define QMPK__BYTE_STEPS 16     /* all values of s->fhot >> QMPK__STEP_SHIFT */
 extern const qmpk__byte_step_t qmpk__byte_steps[QMPK__BYTE_STEPS];
+qmpk_feed_t qmpk__byte_ended(qmpk_stream_t *s, const unsigned char *p, int state,
+                             size_t *consumed, qmpk_msg_t *msg, qmpk_error_t *err);
+
+/* A 1-byte chunk p with room for it in the buffer, in a state with a step. */
+static inline qmpk_feed_t qmpk__byte_step(qmpk_stream_t *s, const unsigned char *p,
+                                          unsigned step, size_t *consumed,
+                                          qmpk_msg_t *msg, qmpk_error_t *err)
+{
+    int state = qmpk__byte_steps[step](s, p[0]);
+
+    if (state == 0) {
+        *consumed = 1;
+        return QMPK_FEED_MORE;
+    }
+    return qmpk__byte_ended(s, p, state, consumed, msg, err);
+}
 
 static inline qmpk_feed_t qmpk__stream_feed_inline(qmpk_stream_t *s, const char *data,
                                                    size_t len, size_t *consumed,
@@ -396,7 +412,6 @@ static inline qmpk_feed_t qmpk__stream_feed_inline(qmpk_stream_t *s, const char 
 {
     if (len == 1 && s->len < s->fcap) {
         unsigned hot = s->fhot;
-
         char c = data[0];
 
         if (qmpk__hot_class[(unsigned char)c] & hot) {
@@ -404,8 +419,10 @@ static inline qmpk_feed_t qmpk__stream_feed_inline(qmpk_stream_t *s, const char 
             *consumed = 1;
             return QMPK_FEED_MORE;
         }
-        return qmpk__byte_steps[hot >> QMPK__STEP_SHIFT](s, (const unsigned char *)data, len,
-                                                         consumed, msg, err);
+        if (hot >> QMPK__STEP_SHIFT) {
+            return qmpk__byte_step(s, (const unsigned char *)data, hot >> QMPK__STEP_SHIFT,
+                                   consumed, msg, err);
+        }
     }
     return qmpk__feed(s, (const unsigned char *)data, len, consumed, msg, err);
 }
