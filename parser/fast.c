@@ -53,7 +53,6 @@ enum fexp {
     FX_PRIM,            /* inside a number or keyword */
 };
 
-_Static_assert(FX_STR == QMPK__FX_STR, "lexer.c's shortcut tests this state");
 
 /* Number and keyword DFA states (fs.prim); P_DEAD rejects. */
 enum fprim {
@@ -380,7 +379,7 @@ static unsigned char byte_at(const qmpk_stream_t *s, const unsigned char *chunk,
  * first n kept keys of its object?  Asked when one has its length: kept
  * out of the scan, whose registers it would take. */
 NOINLINE bool kept_key_equal(const qmpk_stream_t *s, const unsigned char *chunk,
-                           unsigned level, unsigned n, size_t start, size_t len)
+                             unsigned level, unsigned n, size_t start, size_t len)
 {
     for (unsigned k = 0; k < n; k++) {
         size_t o = s->fkpos[level][k][0], j = 0;
@@ -515,7 +514,6 @@ static HOT_INLINE void fingerprint_key(qmpk_stream_t *s, qmpk__fscan_t *f,
     s->fkeys_late[level] |= bit;
 }
 
-/* Inside a string at chunk[at]: returns bytes used, or SIZE_MAX to bail. */
 /* The byte c at chunk[at] of a string body that is not a plain one: the
  * closing quote, a backslash, non-ASCII.  False for a stray. */
 static HOT_INLINE bool string_byte(qmpk_stream_t *s, qmpk__fscan_t *f,
@@ -879,26 +877,26 @@ out:
 #undef STRING_BODY
 #undef STOP
 
+/* The two copies of the scan, each a function of its own so that neither
+ * shapes the other's registers. */
+NOINLINE size_t scan_direct(qmpk_stream_t *s, const unsigned char *p, size_t n,
+                            size_t budget, int *state)
+{
+    return scan(s, &s->fs, p, n, budget, state, true);
+}
+
+NOINLINE size_t scan_shared(qmpk_stream_t *s, const unsigned char *p, size_t n,
+                            size_t budget, int *state)
+{
+    return scan(s, &s->fs, p, n, budget, state, false);
+}
+
 /*
  * Scan up to n bytes of the current message.  Returns the bytes consumed;
  * *state tells whether the message completed (QMPK__FAST_DONE), must go
  * to the exact path from byte `return value` on (QMPK__FAST_BAIL), or
  * continues in the next chunk (QMPK__FAST_MORE).
  */
-/* The two copies of the scan, each a function of its own so that neither
- * shapes the other's registers. */
-NOINLINE size_t scan_direct(qmpk_stream_t *s, const unsigned char *p, size_t n,
-                                        size_t budget, int *state)
-{
-    return scan(s, &s->fs, p, n, budget, state, true);
-}
-
-NOINLINE size_t scan_shared(qmpk_stream_t *s, const unsigned char *p, size_t n,
-                                        size_t budget, int *state)
-{
-    return scan(s, &s->fs, p, n, budget, state, false);
-}
-
 size_t qmpk__fast_scan(qmpk_stream_t *s, const unsigned char *p, size_t n,
                        size_t budget, int *state)
 {
@@ -934,13 +932,15 @@ bool qmpk__fast_retokenize(qmpk_stream_t *s, size_t len)
 /*
  * qmpk__fast_scan of one byte, for 1-byte chunks: the same automaton
  * without the loop and the runs, which cost more than the byte's work.
- * The byte is already at buf[len] (there is room), so that the scan reads
- * a key it closes from the buffer alone.  One function per kind of state,
- * each small enough to keep its work in registers, all with
- * qmpk_stream_feed's arguments (len is 1) so that each call is a jump.
- * The state stays in the stream (s->fs): one byte's work is less than
- * copying it out and back.  s->fhot is set by scan_more(), or cleared
- * where the message ends or goes to the exact path (lexer.c).
+ * The byte is put at buf[len] first (there is room), so that the scan
+ * reads a key it closes from the buffer alone.  One step per state (the
+ * six between tokens, string, other), picked by s->fhot from the table
+ * at the end, so that no step tests the state it is in; each takes the
+ * stream and the byte, and returns the scan's state, which is all the
+ * inline feed needs in most cases (QMPK__FAST_MORE).  The state stays in
+ * the stream (s->fs): one byte's work is less than copying it out and
+ * back.  s->fhot is set by scan_more(), or by lexer.c where the message
+ * ends or goes to the exact path.
  */
 
 /* A byte between tokens, or the one after a number or keyword. */

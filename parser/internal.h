@@ -55,8 +55,6 @@ size_t qmpk__first_duplicate(const char *js, jsmntok_t *tok, int n,
 /* fast.c: the fast path for valid messages */
 enum { QMPK__FAST_MORE, QMPK__FAST_DONE, QMPK__FAST_BAIL,
        QMPK__FAST_GENERAL /* a 1-byte step's: the general loop takes the byte */ };
-/* The fast path's "inside a string" state, for the feed loop's shortcut. */
-#define QMPK__FX_STR 6
 /* Byte classes for s->fhot: a byte of the class the state allows is only
  * appended to the message (qmpk_stream_feed's shortcut for small chunks). */
 #define QMPK__HOT_STR 1u    /* plain string byte: not '"', '\\', control, non-ASCII */

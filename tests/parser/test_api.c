@@ -202,6 +202,43 @@ static void the_feed_macro_and_the_function_agree(void)
     CHECK(strstr(a, "E") != NULL && strstr(a, "QMPK_E_DUPLICATE_KEY") != NULL);
 }
 
+/* The fast path keeps a message's offset in its length: what
+ * qmpk_stream_offset() says must still be every byte consumed, inside a
+ * message, between messages, after an error and after a reset. */
+static void the_offset_counts_every_byte_consumed(void)
+{
+    static const char in[] =
+        "{\"execute\": \"query-status\", \"id\": [1, 2.5, \"\\u00e9\"]}\r\n  "
+        "{'a': 1}\n\xff{\"b\": {\"c\": []}} 12 {\"open\": \"string";
+    static const unsigned flags[] = { 0, QMPK_STREAM_OWN_TOKENS, QMPK_STREAM_EXACT_ONLY };
+
+    for (size_t f = 0; f < sizeof(flags) / sizeof(flags[0]); f++) {
+        qmpk_stream_t s;
+        qmpk_stream_config_t c = good();
+        uint64_t fed = 0;
+        size_t i = 0, n = sizeof(in) - 1, msgs = 0, errs = 0;
+        bool ok = true;
+
+        c.flags = flags[f];
+        qmpk_stream_init(&s, &c);
+        while (i < n) {
+            qmpk_msg_t m;
+            qmpk_error_t e;
+            size_t used = 0;
+            qmpk_feed_t r = qmpk_stream_feed(&s, in + i, 1, &used, &m, &e);
+
+            msgs += r == QMPK_FEED_MESSAGE;
+            errs += r == QMPK_FEED_ERROR;
+            i += used;
+            fed += used;
+            ok = ok && qmpk_stream_offset(&s) == fed;
+        }
+        CHECK(ok && msgs == 4 && errs == 1 && qmpk_stream_pending(&s));
+        qmpk_stream_reset(&s);
+        CHECK(qmpk_stream_offset(&s) == fed && !qmpk_stream_pending(&s));
+    }
+}
+
 static const qmpk_test_t tests[] = {
     { "bad configurations are refused", bad_configurations_are_refused },
     { "a lookahead byte is not consumed", a_lookahead_byte_is_not_consumed },
@@ -210,6 +247,7 @@ static const qmpk_test_t tests[] = {
     { "error_format truncates like snprintf", error_format_truncates_like_snprintf },
     { "no byte past the input is read (guard pages)", no_byte_past_the_input_is_read },
     { "the feed macro and the function agree, byte by byte", the_feed_macro_and_the_function_agree },
+    { "the offset counts every byte consumed, byte by byte", the_offset_counts_every_byte_consumed },
 };
 
 int main(int argc, char **argv)
