@@ -28,17 +28,7 @@
 
 /* The helpers of the scan and of the 1-byte steps, inlined where they are
  * used: each is a few instructions of a hot path. */
-#if defined(__GNUC__)
-#define HOT_INLINE inline __attribute__((always_inline))
-#else
-#define HOT_INLINE inline
-#endif
-/* and the functions kept out of line */
-#if defined(__GNUC__)
-#define NOINLINE static __attribute__((noinline))
-#else
-#define NOINLINE static
-#endif
+#define HOT_INLINE QMPK_ALWAYS_INLINE
 
 /* What the automaton expects next (outside strings and primitives). */
 enum fexp {
@@ -378,8 +368,8 @@ static unsigned char byte_at(const qmpk_stream_t *s, const unsigned char *chunk,
 /* Is the key at [start, start + len) equal, byte for byte, to one of the
  * first n kept keys of its object?  Asked when one has its length: kept
  * out of the scan, whose registers it would take. */
-NOINLINE bool kept_key_equal(const qmpk_stream_t *s, const unsigned char *chunk,
-                             unsigned level, unsigned n, size_t start, size_t len)
+static QMPK_NOINLINE bool kept_key_equal(const qmpk_stream_t *s, const unsigned char *chunk,
+                                         unsigned level, unsigned n, size_t start, size_t len)
 {
     for (unsigned k = 0; k < n; k++) {
         size_t o = s->fkpos[level][k][0], j = 0;
@@ -879,14 +869,14 @@ out:
 
 /* The two copies of the scan, each a function of its own so that neither
  * shapes the other's registers. */
-NOINLINE size_t scan_direct(qmpk_stream_t *s, const unsigned char *p, size_t n,
-                            size_t budget, int *state)
+static QMPK_NOINLINE size_t scan_direct(qmpk_stream_t *s, const unsigned char *p, size_t n,
+                                        size_t budget, int *state)
 {
     return scan(s, &s->fs, p, n, budget, state, true);
 }
 
-NOINLINE size_t scan_shared(qmpk_stream_t *s, const unsigned char *p, size_t n,
-                            size_t budget, int *state)
+static QMPK_NOINLINE size_t scan_shared(qmpk_stream_t *s, const unsigned char *p, size_t n,
+                                        size_t budget, int *state)
 {
     return scan(s, &s->fs, p, n, budget, state, false);
 }
@@ -969,7 +959,7 @@ static HOT_INLINE int byte_done(qmpk_stream_t *s, int state)
 /* One step per state between tokens (s->fs.exp is `exp`), so that each
  * knows what its state allows without testing it. */
 #define FEED_BETWEEN(name, exp)                                                     \
-    NOINLINE int name(qmpk_stream_t *s, unsigned char c)                            \
+    static QMPK_NOINLINE int name(qmpk_stream_t *s, unsigned char c)                \
     {                                                                               \
         s->cfg.buf[s->len] = (char)c;                                               \
         return byte_done(s, byte_between(s, &s->fs, c, s->len, exp));              \
@@ -983,7 +973,7 @@ FEED_BETWEEN(feed_next, FX_NEXT)
 #undef FEED_BETWEEN
 
 /* c is no plain string byte: the inline shortcut took those. */
-NOINLINE int feed_string(qmpk_stream_t *s, unsigned char c)
+static QMPK_NOINLINE int feed_string(qmpk_stream_t *s, unsigned char c)
 {
     const unsigned char *chunk = (const unsigned char *)s->cfg.buf + s->len;
 
@@ -1016,7 +1006,7 @@ static int byte_other(qmpk_stream_t *s, qmpk__fscan_t *f, unsigned char c, size_
     return byte_between(s, f, c, pos, FX_NEXT);     /* c follows the primitive */
 }
 
-NOINLINE int feed_other(qmpk_stream_t *s, unsigned char c)
+static QMPK_NOINLINE int feed_other(qmpk_stream_t *s, unsigned char c)
 {
     s->cfg.buf[s->len] = (char)c;
     return byte_done(s, byte_other(s, &s->fs, c, s->len));
@@ -1031,6 +1021,7 @@ static int feed_general(qmpk_stream_t *s, unsigned char c)
 }
 
 /* The steps of 1-byte chunks, by s->fhot >> QMPK__STEP_SHIFT. */
+_Static_assert(QMPK__FAST_MORE == 0, "parser.h's qmpk__byte_step() tests a step's 0");
 _Static_assert(QMPK__STEP_BETWEEN == 1 && FX_VALUE == 0 && FX_VALUE_OR_CLOSE == 1
                && FX_KEY == 2 && FX_KEY_OR_CLOSE == 3 && FX_COLON == 4 && FX_NEXT == 5
                && QMPK__STEP_STRING == 7 && QMPK__STEP_OTHER == 8 && QMPK__STEP_IDLE == 9

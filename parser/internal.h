@@ -52,6 +52,18 @@ void qmpk__image(char *buf, size_t len);
 size_t qmpk__first_duplicate(const char *js, jsmntok_t *tok, int n,
                              size_t *key_at);
 
+/* Inlining that the compiler would not choose by itself (lexer.c: the
+ * general loop kept out of qmpk_stream_feed's 1-byte shortcuts, the end
+ * of a fast scan inlined into its two callers; fast.c: the scan's helpers
+ * inlined, its rare paths and the 1-byte steps kept out of line). */
+#if defined(__GNUC__)
+#define QMPK_NOINLINE __attribute__((noinline))
+#define QMPK_ALWAYS_INLINE inline __attribute__((always_inline))
+#else
+#define QMPK_NOINLINE
+#define QMPK_ALWAYS_INLINE inline
+#endif
+
 /* fast.c: the fast path for valid messages */
 enum { QMPK__FAST_MORE, QMPK__FAST_DONE, QMPK__FAST_BAIL,
        QMPK__FAST_GENERAL /* a 1-byte step's: the general loop takes the byte */ };

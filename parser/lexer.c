@@ -31,17 +31,6 @@
 
 #include "internal.h"
 
-/* Inlining that the compiler would not choose by itself: the general loop
- * kept out of qmpk_stream_feed's 1-byte shortcuts, the end of a fast scan
- * inlined into its two callers. */
-#if defined(__GNUC__)
-#define QMPK_NOINLINE __attribute__((noinline))
-#define QMPK_ALWAYS_INLINE inline __attribute__((always_inline))
-#else
-#define QMPK_NOINLINE
-#define QMPK_ALWAYS_INLINE inline
-#endif
-
 enum lex_state {
     L_START, L_RECOVERY,
     L_DQ, L_DQ_ESC, L_SQ, L_SQ_ESC,
